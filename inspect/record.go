@@ -1,0 +1,66 @@
+// Package inspect is hookscope's domain: the captured-request model, the
+// capture engine (capture → verify → store → emit), forwarding and replay.
+// It owns no terminal and no command-line parsing; front ends (cmd, tui)
+// consume the events it emits.
+package inspect
+
+import (
+	"time"
+
+	"github.com/hookscope/hookscope/inspect/signature"
+)
+
+// Record is one captured request.
+type Record struct {
+	ID         string
+	ReceivedAt time.Time // nanosecond precision
+	Method     string
+	Path       string // path only, as sent (escaped form)
+	Query      string // raw query without '?'
+	Proto      string
+	Host       string
+	RemoteAddr string
+	Headers    []Header
+	Body       []byte
+	Size       int64 // body size in bytes as announced/received, even when the body was refused
+
+	// Refused is non-zero when hookscope answered with an error status
+	// instead of capturing the body (413 too large); the body is then empty.
+	Refused int
+
+	Event     string // envelope "event" when the body is JSON, else ""
+	Signature signature.Verdict
+
+	// Filled by store queries: the latest delivery to a handler, and whether
+	// an earlier request carried the same body (VideoNest re-sent it).
+	Forwarded     bool
+	ForwardStatus int // 0 with Forwarded: no answer (see ForwardError)
+	ForwardError  string
+	Duplicate     bool
+}
+
+// Attempt is one delivery of a captured request to a handler: the live
+// forward or a replay.
+type Attempt struct {
+	ID          int64
+	RequestID   string
+	At          time.Time
+	URL         string
+	Status      int // 0 when no answer (see Error)
+	Latency     time.Duration
+	RespHeaders []Header
+	RespBody    []byte // capped
+	Error       string
+	Replay      bool
+	// TimedOutForProvider is set when the handler answered, but later than
+	// VideoNest's 10 s limit: VideoNest would have retried.
+	TimedOutForProvider bool
+}
+
+// URI returns path plus query as it was requested.
+func (r *Record) URI() string {
+	if r.Query == "" {
+		return r.Path
+	}
+	return r.Path + "?" + r.Query
+}

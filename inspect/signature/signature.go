@@ -1,0 +1,172 @@
+// Package signature judges webhook signatures. Each provider's scheme sits
+// behind the Scheme interface; the capture engine asks every scheme it knows
+// and stores the verdict. Secrets pass through here and are never kept in a
+// Verdict, so nothing downstream can leak them.
+package signature
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Status is the outcome of a signature check.
+type Status string
+
+const (
+	Valid     Status = "valid"
+	Invalid   Status = "invalid"
+	Missing   Status = "missing"   // the request carries no signature header
+	Unchecked Status = "unchecked" // no secret is known, so nothing can be judged
+)
+
+// Verdict is what a scheme says of one request. It never holds a secret.
+type Verdict struct {
+	Status Status `json:"status"`
+	Scheme string `json:"scheme"`
+	Detail string `json:"detail"`
+	// SecretIndex is the 0-based index of the secret that matched, -1 when none did.
+	SecretIndex int `json:"secret_index"`
+}
+
+// Scheme is one provider's signature method.
+type Scheme interface {
+	// Name is the scheme's short name, e.g. "videonest".
+	Name() string
+	// Detect reports whether the request's headers carry this scheme's signature.
+	Detect(h http.Header) bool
+	// Verify judges body against the headers using the given secrets
+	// (any match is valid: several secrets exist during rotation).
+	Verify(h http.Header, body []byte, secrets []string) Verdict
+	// Sign returns the header(s) that make body valid under secret.
+	Sign(body []byte, secret string) http.Header
+}
+
+// VideoNestHeader carries VideoNest's hex HMAC-SHA256 of the raw body.
+const VideoNestHeader = "X-VideoNest-Signature"
+
+// VideoNest implements the scheme on VideoNest's webhook page: HMAC-SHA256
+// of the raw request body with the signing secret, hex in X-VideoNest-Signature.
+type VideoNest struct{}
+
+func (VideoNest) Name() string { return "videonest" }
+
+func (VideoNest) Detect(h http.Header) bool { return len(h.Values(VideoNestHeader)) > 0 }
+
+// Compute returns the lower-case hex HMAC-SHA256 of body under secret.
+func (VideoNest) Compute(body []byte, secret string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (v VideoNest) Sign(body []byte, secret string) http.Header {
+	h := http.Header{}
+	h.Set(VideoNestHeader, v.Compute(body, secret))
+	return h
+}
+
+func (v VideoNest) Verify(h http.Header, body []byte, secrets []string) Verdict {
+	out := Verdict{Scheme: v.Name(), SecretIndex: -1}
+	vals := h.Values(VideoNestHeader)
+	if len(vals) == 0 {
+		out.Status = Missing
+		out.Detail = "no " + VideoNestHeader + " header"
+		if len(secrets) == 0 {
+			out.Detail += " (and no secret configured)"
+		}
+		return out
+	}
+	got := strings.TrimSpace(vals[0])
+	if len(secrets) == 0 {
+		out.Status = Unchecked
+		out.Detail = "no secret configured: set --secret or VIDEONEST_WEBHOOK_SECRET"
+		return out
+	}
+	if len(vals) > 1 {
+		out.Status = Invalid
+		out.Detail = fmt.Sprintf("%d %s headers, expected exactly one", len(vals), VideoNestHeader)
+		return out
+	}
+	sig, err := DecodeHex(got, sha256.Size)
+	if err != nil {
+		out.Status = Invalid
+		out.Detail = err.Error()
+		return out
+	}
+	for i, s := range secrets {
+		m := hmac.New(sha256.New, []byte(s))
+		m.Write(body)
+		if subtle.ConstantTimeCompare(m.Sum(nil), sig) == 1 {
+			out.Status = Valid
+			out.SecretIndex = i
+			if len(secrets) > 1 {
+				out.Detail = fmt.Sprintf("matched secret #%d of %d", i+1, len(secrets))
+			} else {
+				out.Detail = "matched the configured secret"
+			}
+			return out
+		}
+	}
+	out.Status = Invalid
+	exp := v.Compute(body, secrets[0])
+	out.Detail = fmt.Sprintf("mismatch: expected %s…, received %s…", exp[:8], strings.ToLower(got[:8]))
+	if len(secrets) > 1 {
+		out.Detail += fmt.Sprintf(" (none of %d secrets matched)", len(secrets))
+	}
+	return out
+}
+
+// DecodeHex decodes a hex signature of exactly n bytes, case-insensitively,
+// and says plainly what is wrong with a malformed one.
+func DecodeHex(s string, n int) ([]byte, error) {
+	switch {
+	case s == "":
+		return nil, fmt.Errorf("empty signature")
+	case len(s) != 2*n:
+		return nil, fmt.Errorf("length %d, expected %d hex chars", len(s), 2*n)
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("not hex: %q is not a hex digit", firstNonHex(s))
+	}
+	return b, nil
+}
+
+func firstNonHex(s string) string {
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return string(r)
+		}
+	}
+	return ""
+}
+
+// Judge runs the first scheme that detects its header; when none does, the
+// first (default) scheme gives the verdict, so a VideoNest request with no
+// signature reads "missing". forced, when non-empty, names the scheme to use.
+func Judge(schemes []Scheme, forced string, h http.Header, body []byte, secrets []string) Verdict {
+	if len(schemes) == 0 {
+		return Verdict{Status: Unchecked, SecretIndex: -1, Detail: "no signature scheme"}
+	}
+	if forced != "" {
+		for _, s := range schemes {
+			if s.Name() == forced {
+				return s.Verify(h, body, secrets)
+			}
+		}
+	}
+	for _, s := range schemes {
+		if s.Detect(h) {
+			return s.Verify(h, body, secrets)
+		}
+	}
+	return schemes[0].Verify(h, body, secrets)
+}
+
+// Default is the scheme list hookscope uses when nothing else is configured.
+func Default() []Scheme { return []Scheme{VideoNest{}} }
