@@ -1,0 +1,120 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+)
+
+// IDs are 12 lower-case Crockford base32 characters: 9 for the milliseconds
+// since 2020-01-01 (good for a thousand years) and 3 for a counter. They sort
+// by arrival as plain strings, carry no ambiguous letters (no i, l, o, u), and
+// any unique prefix selects one, like a git hash.
+const (
+	idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+	idLen      = 12
+	idTimeLen  = 9
+	idSeqBits  = 15
+)
+
+var idEpoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// IDGen hands out monotonically increasing IDs. The counter starts at a
+// random point each millisecond so that two processes writing one store
+// (listen and import, say) are unlikely to collide; the primary key catches
+// the rest.
+type IDGen struct {
+	mu     sync.Mutex
+	lastMS int64
+	seq    uint32
+}
+
+func (g *IDGen) Next(t time.Time) string {
+	ms := t.Sub(idEpoch).Milliseconds()
+	if ms < 0 {
+		ms = 0
+	}
+	g.mu.Lock()
+	if ms <= g.lastMS {
+		ms = g.lastMS
+		g.seq++
+		if g.seq >= 1<<idSeqBits {
+			ms++
+			g.seq = randSeq()
+		}
+	} else {
+		g.seq = randSeq()
+	}
+	g.lastMS = ms
+	seq := g.seq
+	g.mu.Unlock()
+	return encodeID(ms, seq)
+}
+
+func randSeq() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	// Leave the upper half of the counter space for bursts within one ms.
+	return binary.LittleEndian.Uint32(b[:]) % (1 << (idSeqBits - 1))
+}
+
+func encodeID(ms int64, seq uint32) string {
+	var b [idLen]byte
+	for i := idTimeLen - 1; i >= 0; i-- {
+		b[i] = idAlphabet[ms&31]
+		ms >>= 5
+	}
+	for i := idLen - 1; i >= idTimeLen; i-- {
+		b[i] = idAlphabet[seq&31]
+		seq >>= 5
+	}
+	return string(b[:])
+}
+
+// IDTime returns the arrival millisecond encoded in an ID.
+func IDTime(id string) (time.Time, bool) {
+	if len(id) != idLen {
+		return time.Time{}, false
+	}
+	var ms int64
+	for i := 0; i < idTimeLen; i++ {
+		v := strings.IndexByte(idAlphabet, id[i])
+		if v < 0 {
+			return time.Time{}, false
+		}
+		ms = ms<<5 | int64(v)
+	}
+	return idEpoch.Add(time.Duration(ms) * time.Millisecond), true
+}
+
+// ErrBadID is returned for an id prefix with characters no id contains.
+var ErrBadID = errors.New("not an id")
+
+// NormalizePrefix lower-cases a user-typed id prefix and maps the letters
+// Crockford base32 treats as look-alikes (o→0, i/l→1), so ids read aloud or
+// copied from a screenshot still resolve.
+func NormalizePrefix(p string) (string, error) {
+	p = strings.TrimSpace(strings.ToLower(p))
+	if p == "" {
+		return "", ErrBadID
+	}
+	if len(p) > idLen {
+		return "", ErrBadID
+	}
+	b := []byte(p)
+	for i, c := range b {
+		switch c {
+		case 'o':
+			b[i] = '0'
+		case 'i', 'l':
+			b[i] = '1'
+		}
+		if strings.IndexByte(idAlphabet, b[i]) < 0 {
+			return "", ErrBadID
+		}
+	}
+	return string(b), nil
+}

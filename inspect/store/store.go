@@ -1,0 +1,723 @@
+// Package store is hookscope's durable SQLite store, shared by every
+// hookscope process on the machine: listen writes captures through a single
+// group-commit writer, while list, show and replay read (and record replay
+// attempts) from other processes at the same time. WAL mode makes that safe.
+// It knows nothing of HTTP or terminals.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/signature"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// appID marks a SQLite file as hookscope's ("hksc"), so a foreign database
+// given as --db is refused instead of being migrated into.
+const appID = 0x686b7363
+
+// BusyTimeout bounds how long a write waits for another process's lock.
+// VideoNest gives up after 10 s; a capture must be answered well before.
+const BusyTimeout = 2500 * time.Millisecond
+
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrAmbiguous = errors.New("ambiguous id")
+	// ErrUnavailable wraps every failure to commit a capture: locked, full,
+	// read-only. The capture handler turns it into a 503.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// Options tune Open.
+type Options struct {
+	// MaxBatch caps how many captures share one transaction.
+	MaxBatch int
+}
+
+// Store is an open hookscope database.
+type Store struct {
+	path string
+	w    *sql.DB // one connection: the group-commit writer and attempt writes
+	r    *sql.DB // readers
+
+	jobs     chan *job
+	quit     chan struct{}
+	done     chan struct{}
+	maxBatch int
+	once     sync.Once
+	ids      IDGen
+
+	statMu  sync.Mutex
+	commits int64
+	rows    int64
+}
+
+// Stats counts the writer's transactions and rows, to show group commit at work.
+type Stats struct{ Commits, Rows int64 }
+
+func (s *Store) Stats() Stats {
+	s.statMu.Lock()
+	defer s.statMu.Unlock()
+	return Stats{s.commits, s.rows}
+}
+
+// job is one row for the writer: a capture or an attempt.
+type job struct {
+	rec *inspect.Record
+	att *inspect.Attempt
+	err chan error
+}
+
+// DefaultPath is $XDG_DATA_HOME/hookscope/hookscope.db (~/.local/share when unset).
+func DefaultPath() (string, error) {
+	dir := os.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("cannot find a home directory for the store: %w; pass --db", err)
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(dir, "hookscope", "hookscope.db"), nil
+}
+
+func dsn(path string, txlock string) string {
+	q := []string{
+		"_pragma=busy_timeout(" + fmt.Sprint(BusyTimeout.Milliseconds()) + ")",
+		"_pragma=journal_mode(WAL)",
+		// NORMAL in WAL mode: a commit is in the WAL file (the OS has it) when
+		// Exec returns, so a killed process loses nothing acknowledged; only
+		// power loss could cost the last transactions.
+		"_pragma=synchronous(NORMAL)",
+		"_pragma=foreign_keys(1)",
+		"_txlock=" + txlock,
+	}
+	return "file:" + path + "?" + strings.Join(q, "&")
+}
+
+// Open opens (creating if needed) the store at path, checks that it is a
+// hookscope store, and migrates it to the current schema.
+func Open(path string, opt Options) (*Store, error) {
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = 512
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the store directory %s: %w", filepath.Dir(path), err)
+	}
+	if err := checkForeign(path); err != nil {
+		return nil, err
+	}
+	// Create the file ourselves so it is 0600 from the first byte.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, os.ErrPermission) {
+		return nil, fmt.Errorf("cannot open the store %s: %w", path, err)
+	}
+	w, err := sql.Open("sqlite", dsn(path, "immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the store %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", dsn(path, "deferred"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("cannot open the store %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	s := &Store{path: path, w: w, r: r, jobs: make(chan *job, 4096),
+		quit: make(chan struct{}), done: make(chan struct{}), maxBatch: opt.MaxBatch}
+	if err := s.migrate(); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	go s.writer()
+	return s, nil
+}
+
+// checkForeign refuses files that are not SQLite or are someone else's
+// SQLite database, before SQLite gets a chance to write to them.
+func checkForeign(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // missing (created later) or unreadable (SQLite reports it)
+	}
+	defer f.Close()
+	hdr := make([]byte, 100)
+	n, err := io.ReadFull(f, hdr)
+	if n == 0 {
+		return nil // empty file: a fresh store
+	}
+	if err != nil || string(hdr[:16]) != "SQLite format 3\x00" {
+		return fmt.Errorf("%s is not a hookscope store (not a SQLite database); it was left untouched: pass another --db", path)
+	}
+	foreign := fmt.Errorf("%s is another program's SQLite database, not a hookscope store; it was left untouched: pass another --db", path)
+	switch binary.BigEndian.Uint32(hdr[68:72]) {
+	case appID:
+		return nil
+	case 0:
+		// The header may predate a migration still in the WAL, and opening
+		// the file normally would already switch someone else's database to
+		// WAL: ask SQLite, read-only. Our first migration sets the id in the
+		// same transaction that creates the tables, so tables without the id
+		// are someone else's.
+		db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+		if err != nil {
+			return nil
+		}
+		defer db.Close()
+		var id uint32
+		var n int
+		err = db.QueryRow(`PRAGMA application_id`).Scan(&id)
+		if err == nil {
+			err = db.QueryRow(`SELECT count(*) FROM sqlite_schema`).Scan(&n)
+		}
+		if err != nil {
+			return fmt.Errorf("%s cannot be read as a hookscope store (%s); it was left untouched: pass another --db", path, describe(err))
+		}
+		if id == appID || n == 0 {
+			return nil
+		}
+	}
+	return foreign
+}
+
+// Path is the file the store lives in.
+func (s *Store) Path() string { return s.path }
+
+// Close stops the writer after it has committed everything queued.
+func (s *Store) Close() error {
+	s.once.Do(func() { close(s.quit) })
+	<-s.done
+	err := s.w.Close()
+	if e := s.r.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+// NewID returns a fresh request id.
+func (s *Store) NewID(t time.Time) string { return s.ids.Next(t) }
+
+// Insert queues rec for the group-commit writer and returns once its row is
+// committed, or with an error wrapping ErrUnavailable. rec.ID is assigned
+// when empty. The caller must not answer 2xx before this returns nil.
+func (s *Store) Insert(ctx context.Context, rec *inspect.Record) error {
+	if rec.ID == "" {
+		rec.ID = s.ids.Next(rec.ReceivedAt)
+	}
+	j := &job{rec: rec, err: make(chan error, 1)}
+	select {
+	case s.jobs <- j:
+	case <-ctx.Done():
+		return fmt.Errorf("%w: the store is not keeping up (%v)", ErrUnavailable, ctx.Err())
+	case <-s.quit:
+		return fmt.Errorf("%w: the store is closing", ErrUnavailable)
+	}
+	select {
+	case err := <-j.err:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("%w: no commit within the deadline (%v)", ErrUnavailable, ctx.Err())
+	}
+}
+
+const insertSQL = `INSERT INTO requests (id, received_ns, method, path, query, proto, host, remote,
+ headers, body, size, refused, event, sig_status, sig_scheme, sig_detail, sig_secret, body_hash)
+ VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+// writer is the single goroutine that commits captures. It takes whatever
+// has queued up since the last commit, up to maxBatch, and commits it in one
+// transaction: under load many requests share one commit, idle it commits
+// each request at once.
+func (s *Store) writer() {
+	defer close(s.done)
+	batch := make([]*job, 0, s.maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case j := <-s.jobs:
+			batch = append(batch, j)
+		case <-s.quit:
+			// Drain what was accepted before Close.
+			for {
+				select {
+				case j := <-s.jobs:
+					batch = append(batch, j)
+					continue
+				default:
+				}
+				break
+			}
+			if len(batch) > 0 {
+				s.commit(batch)
+			}
+			return
+		}
+	fill:
+		for len(batch) < s.maxBatch {
+			select {
+			case j := <-s.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+func (s *Store) commit(batch []*job) {
+	errs := make([]error, len(batch))
+	err := func() error {
+		ctx := context.Background()
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		var recStmt, attStmt *sql.Stmt
+		defer func() {
+			if recStmt != nil {
+				recStmt.Close()
+			}
+			if attStmt != nil {
+				attStmt.Close()
+			}
+		}()
+		ok := 0
+		for i, j := range batch {
+			var res sql.Result
+			var err error
+			if j.rec != nil {
+				if recStmt == nil {
+					if recStmt, err = tx.PrepareContext(ctx, insertSQL); err != nil {
+						tx.Rollback()
+						return err
+					}
+				}
+				_, err = recStmt.Exec(recordArgs(j.rec)...)
+			} else {
+				if attStmt == nil {
+					if attStmt, err = tx.PrepareContext(ctx, attemptSQL); err != nil {
+						tx.Rollback()
+						return err
+					}
+				}
+				res, err = attStmt.Exec(attemptArgs(j.att)...)
+				if err == nil {
+					j.att.ID, _ = res.LastInsertId()
+				}
+			}
+			if err != nil {
+				if isFatal(err) {
+					tx.Rollback()
+					return err
+				}
+				errs[i] = err // e.g. a duplicate id: this row only
+				continue
+			}
+			ok++
+		}
+		if ok == 0 {
+			return tx.Rollback()
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		s.statMu.Lock()
+		s.commits++
+		s.rows += int64(ok)
+		s.statMu.Unlock()
+		return nil
+	}()
+	for i, j := range batch {
+		e := errs[i]
+		if err != nil {
+			e = err
+		}
+		if e != nil {
+			e = fmt.Errorf("%w: %s", ErrUnavailable, describe(e))
+		}
+		j.err <- e
+	}
+}
+
+// isFatal tells errors that doom the whole transaction from those that only
+// reject one row.
+func isFatal(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff != sqlite3.SQLITE_CONSTRAINT
+	}
+	return true
+}
+
+// describe turns a SQLite error into words a user can act on.
+func describe(err error) string {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Sprintf("the database is locked by another process (waited %s)", BusyTimeout)
+		case sqlite3.SQLITE_FULL:
+			return "the disk is full"
+		case sqlite3.SQLITE_READONLY:
+			return "the database is read-only"
+		case sqlite3.SQLITE_IOERR:
+			return "disk I/O error"
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+			return "the database file is damaged"
+		case sqlite3.SQLITE_CONSTRAINT:
+			return "a request with this id is already stored"
+		}
+	}
+	return err.Error()
+}
+
+func recordArgs(r *inspect.Record) []any {
+	body := r.Body
+	if body == nil {
+		body = []byte{}
+	}
+	return []any{r.ID, r.ReceivedAt.UnixNano(), r.Method, r.Path, r.Query, r.Proto, r.Host, r.RemoteAddr,
+		EncodeHeaders(r.Headers), body, r.Size, r.Refused, r.Event,
+		string(r.Signature.Status), r.Signature.Scheme, r.Signature.Detail, r.Signature.SecretIndex, BodyHash(body)}
+}
+
+// BodyHash fingerprints a body so re-sent deliveries can be spotted.
+func BodyHash(b []byte) int64 {
+	if len(b) == 0 {
+		return 0
+	}
+	sum := sha256.Sum256(b)
+	return int64(binary.BigEndian.Uint64(sum[:8]))
+}
+
+// EncodeHeaders packs header lines as length-prefixed name/value pairs:
+// compact, order-preserving, and lossless whatever bytes a value holds.
+func EncodeHeaders(hs []inspect.Header) []byte {
+	n := 0
+	for _, h := range hs {
+		n += len(h.Name) + len(h.Value) + 4
+	}
+	b := make([]byte, 0, n)
+	for _, h := range hs {
+		b = binary.AppendUvarint(b, uint64(len(h.Name)))
+		b = append(b, h.Name...)
+		b = binary.AppendUvarint(b, uint64(len(h.Value)))
+		b = append(b, h.Value...)
+	}
+	return b
+}
+
+// DecodeHeaders reverses EncodeHeaders.
+func DecodeHeaders(b []byte) ([]inspect.Header, error) {
+	var out []inspect.Header
+	next := func() (string, error) {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return "", errors.New("corrupt header encoding")
+		}
+		s := string(b[n : n+int(l)])
+		b = b[n+int(l):]
+		return s, nil
+	}
+	for len(b) > 0 {
+		name, err := next()
+		if err != nil {
+			return out, err
+		}
+		val, err := next()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, inspect.Header{Name: name, Value: val})
+	}
+	return out, nil
+}
+
+const attemptSQL = `INSERT INTO attempts (request_id, at_ns, url, status, latency_ns,
+ resp_headers, resp_body, error, replay, late) VALUES (?,?,?,?,?,?,?,?,?,?)`
+
+func attemptArgs(a *inspect.Attempt) []any {
+	return []any{a.RequestID, a.At.UnixNano(), a.URL, a.Status, int64(a.Latency), EncodeHeaders(a.RespHeaders),
+		nonNil(a.RespBody), a.Error, a.Replay, a.TimedOutForProvider}
+}
+
+// AddAttempt records one delivery of a captured request to a handler and
+// returns once it is committed. Attempts share the capture writer's
+// transactions, so recording them never competes with captures for the lock.
+func (s *Store) AddAttempt(ctx context.Context, a *inspect.Attempt) error {
+	j := &job{att: a, err: make(chan error, 1)}
+	select {
+	case s.jobs <- j:
+	case <-ctx.Done():
+		return fmt.Errorf("cannot record the attempt: %w", ctx.Err())
+	case <-s.quit:
+		return fmt.Errorf("cannot record the attempt: the store is closing")
+	}
+	select {
+	case err := <-j.err:
+		if err != nil {
+			return fmt.Errorf("cannot record the attempt: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("cannot record the attempt: %w", ctx.Err())
+	}
+}
+
+// QueueAttempt records an attempt without waiting for the commit: the live
+// forward path answers the sender first. done, if not nil, gets the outcome.
+func (s *Store) QueueAttempt(a *inspect.Attempt, done func(error)) {
+	j := &job{att: a, err: make(chan error, 1)}
+	select {
+	case s.jobs <- j:
+	case <-s.quit:
+		if done != nil {
+			done(fmt.Errorf("cannot record the attempt: the store is closing"))
+		}
+		return
+	}
+	if done != nil {
+		go func() { done(<-j.err) }()
+	}
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// Resolve turns a user-typed id or unique prefix into a full id.
+func (s *Store) Resolve(ctx context.Context, prefix string) (string, error) {
+	p, err := NormalizePrefix(prefix)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a request id (ids use 0-9 and a-z without i, l, o, u): %w", prefix, ErrNotFound)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id FROM requests WHERE id >= ? AND id < ? ORDER BY id LIMIT 6`, p, p+"~")
+	if err != nil {
+		return "", fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return "", err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	switch {
+	case len(ids) == 0:
+		return "", fmt.Errorf("no request with id %q: %w (run `hookscope list` to see ids)", prefix, ErrNotFound)
+	case len(ids) == 1:
+		return ids[0], nil
+	}
+	for _, id := range ids {
+		if id == p {
+			return id, nil
+		}
+	}
+	more := ""
+	if len(ids) > 5 {
+		ids, more = ids[:5], ", …"
+	}
+	return "", fmt.Errorf("id prefix %q is ambiguous: it matches %s%s; type more characters: %w", prefix, strings.Join(ids, ", "), more, ErrAmbiguous)
+}
+
+const recordCols = `r.id, r.received_ns, r.method, r.path, r.query, r.proto, r.host, r.remote, r.size, r.refused,
+ r.event, r.sig_status, r.sig_scheme, r.sig_detail, r.sig_secret,
+ (SELECT a.status FROM attempts a WHERE a.request_id = r.id ORDER BY a.id DESC LIMIT 1),
+ (SELECT a.error FROM attempts a WHERE a.request_id = r.id ORDER BY a.id DESC LIMIT 1),
+ (r.body_hash != 0 AND EXISTS (SELECT 1 FROM requests d WHERE d.body_hash = r.body_hash AND d.id < r.id))`
+
+type scanner interface{ Scan(...any) error }
+
+func scanRecord(sc scanner, extra ...any) (inspect.Record, error) {
+	var rec inspect.Record
+	var ns int64
+	var status, scheme string
+	var fwdStatus sql.NullInt64
+	var fwdErr sql.NullString
+	dest := []any{&rec.ID, &ns, &rec.Method, &rec.Path, &rec.Query, &rec.Proto, &rec.Host, &rec.RemoteAddr,
+		&rec.Size, &rec.Refused, &rec.Event, &status, &scheme, &rec.Signature.Detail, &rec.Signature.SecretIndex,
+		&fwdStatus, &fwdErr, &rec.Duplicate}
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
+		return rec, err
+	}
+	rec.ReceivedAt = time.Unix(0, ns)
+	rec.Signature.Status = signature.Status(status)
+	rec.Signature.Scheme = scheme
+	rec.ForwardStatus = int(fwdStatus.Int64)
+	rec.ForwardError = fwdErr.String
+	rec.Forwarded = fwdStatus.Valid
+	return rec, nil
+}
+
+// Get returns the whole record, body and headers included.
+func (s *Store) Get(ctx context.Context, id string) (*inspect.Record, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+recordCols+`, r.headers, r.body FROM requests r WHERE r.id = ?`, id)
+	var hdr, body []byte
+	rec, err := scanRecord(row, &hdr, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("no request with id %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read request %s: %s", id, describe(err))
+	}
+	rec.Headers, err = DecodeHeaders(hdr)
+	if err != nil {
+		return nil, fmt.Errorf("request %s: %w", id, err)
+	}
+	rec.Body = body
+	return &rec, nil
+}
+
+// Query selects records for list views. Zero values mean "no filter".
+type Query struct {
+	Limit     int
+	Before    string // only ids older than this (paging, newest first)
+	After     string // only ids newer than this (tailing)
+	Event     string // exact, or a glob with * (video.*)
+	Signature signature.Status
+	Since     time.Time
+	Text      string // substring of path, event or id
+	Oldest    bool   // order oldest first (used with After)
+}
+
+func (q Query) where() (string, []any) {
+	var conds []string
+	var args []any
+	if q.Before != "" {
+		conds = append(conds, "r.id < ?")
+		args = append(args, q.Before)
+	}
+	if q.After != "" {
+		conds = append(conds, "r.id > ?")
+		args = append(args, q.After)
+	}
+	if q.Event != "" {
+		if strings.ContainsAny(q.Event, "*?") {
+			conds = append(conds, "r.event GLOB ?")
+		} else {
+			conds = append(conds, "r.event = ?")
+		}
+		args = append(args, q.Event)
+	}
+	if q.Signature != "" {
+		conds = append(conds, "r.sig_status = ?")
+		args = append(args, string(q.Signature))
+	}
+	if !q.Since.IsZero() {
+		conds = append(conds, "r.received_ns >= ?")
+		args = append(args, q.Since.UnixNano())
+	}
+	if q.Text != "" {
+		conds = append(conds, "(instr(r.path, ?) > 0 OR instr(r.event, ?) > 0 OR r.id GLOB ?)")
+		args = append(args, q.Text, q.Text, q.Text+"*")
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// List returns records without bodies, newest first unless q.Oldest.
+func (s *Store) List(ctx context.Context, q Query) ([]inspect.Record, error) {
+	where, args := q.where()
+	order := " ORDER BY r.id DESC"
+	if q.Oldest {
+		order = " ORDER BY r.id ASC"
+	}
+	lim := ""
+	if q.Limit > 0 {
+		lim = fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+recordCols+` FROM requests r`+where+order+lim, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	defer rows.Close()
+	var out []inspect.Record
+	for rows.Next() {
+		rec, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the store: %s", describe(err))
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	return out, nil
+}
+
+// Count counts the records matching q (Limit and paging ignored).
+func (s *Store) Count(ctx context.Context, q Query) (int, error) {
+	q.Before, q.After, q.Limit = "", "", 0
+	where, args := q.where()
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM requests r`+where, args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	return n, nil
+}
+
+// Attempts lists the deliveries of one request, oldest first.
+func (s *Store) Attempts(ctx context.Context, id string) ([]inspect.Attempt, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, request_id, at_ns, url, status, latency_ns, resp_headers, resp_body,
+ error, replay, late FROM attempts WHERE request_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	defer rows.Close()
+	var out []inspect.Attempt
+	for rows.Next() {
+		var a inspect.Attempt
+		var at, lat int64
+		var hdr []byte
+		if err := rows.Scan(&a.ID, &a.RequestID, &at, &a.URL, &a.Status, &lat, &hdr, &a.RespBody, &a.Error,
+			&a.Replay, &a.TimedOutForProvider); err != nil {
+			return nil, fmt.Errorf("cannot read the store: %s", describe(err))
+		}
+		a.At, a.Latency = time.Unix(0, at), time.Duration(lat)
+		a.RespHeaders, _ = DecodeHeaders(hdr)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// LastTarget is the URL the request was last forwarded to ("" if never).
+func (s *Store) LastTarget(ctx context.Context, id string) (string, error) {
+	var u string
+	err := s.r.QueryRowContext(ctx, `SELECT url FROM attempts WHERE request_id = ? ORDER BY id DESC LIMIT 1`, id).Scan(&u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	return u, nil
+}

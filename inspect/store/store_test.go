@@ -1,0 +1,286 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/signature"
+)
+
+func open(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "sub", "h.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func rec(path string, body string) *inspect.Record {
+	return &inspect.Record{ReceivedAt: time.Now(), Method: "POST", Path: path, Body: []byte(body), Size: int64(len(body)),
+		Headers:   []inspect.Header{{Name: "X-B", Value: "1"}, {Name: "x-a", Value: "2"}, {Name: "X-B", Value: "3"}},
+		Signature: signature.Verdict{Status: signature.Valid, Scheme: "videonest", SecretIndex: 1}, Event: "video.processed"}
+}
+
+func TestInsertGetRoundTrip(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	r := rec("/a", "\x00\xff{binary")
+	r.Query = "x=1"
+	if err := s.Insert(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Body, r.Body) || got.Query != "x=1" || got.Signature != r.Signature || got.Event != r.Event {
+		t.Errorf("got %+v", got)
+	}
+	if !got.ReceivedAt.Equal(r.ReceivedAt) {
+		t.Errorf("time %v != %v (ns precision lost)", got.ReceivedAt, r.ReceivedAt)
+	}
+	if fmt.Sprint(got.Headers) != fmt.Sprint(r.Headers) {
+		t.Errorf("headers %v != %v", got.Headers, r.Headers)
+	}
+}
+
+func TestFileModes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fresh")
+	s, err := Open(filepath.Join(dir, "h.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, _ := os.Stat(dir)
+	if st.Mode().Perm() != 0o700 {
+		t.Errorf("dir mode %v", st.Mode().Perm())
+	}
+	st, _ = os.Stat(filepath.Join(dir, "h.db"))
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("file mode %v", st.Mode().Perm())
+	}
+}
+
+func TestGroupCommitBatchesConcurrentInserts(t *testing.T) {
+	s := open(t)
+	const n = 2000
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs <- s.Insert(context.Background(), rec(fmt.Sprintf("/%d", i), "{}"))
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := s.Stats()
+	if st.Rows != n {
+		t.Fatalf("rows %d", st.Rows)
+	}
+	if st.Commits >= n/2 {
+		t.Errorf("%d commits for %d concurrent rows: not batching", st.Commits, n)
+	}
+	c, _ := s.Count(context.Background(), Query{})
+	if c != n {
+		t.Errorf("count %d", c)
+	}
+	t.Logf("%d rows in %d commits", st.Rows, st.Commits)
+}
+
+func TestListPagingAndFilters(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	var ids []string
+	for i := 0; i < 10; i++ {
+		r := rec(fmt.Sprintf("/p%d", i), fmt.Sprintf(`{"n":%d}`, i%3))
+		if i%2 == 1 {
+			r.Event = "distribution.failed"
+			r.Signature.Status = signature.Invalid
+		}
+		if err := s.Insert(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	page, _ := s.List(ctx, Query{Limit: 3})
+	if len(page) != 3 || page[0].ID != ids[9] {
+		t.Fatalf("first page %v", page)
+	}
+	next, _ := s.List(ctx, Query{Limit: 3, Before: page[2].ID})
+	if next[0].ID != ids[6] {
+		t.Errorf("second page starts at %s, want %s", next[0].ID, ids[6])
+	}
+	f, _ := s.List(ctx, Query{Event: "distribution.*", Signature: signature.Invalid})
+	if len(f) != 5 {
+		t.Errorf("filtered %d", len(f))
+	}
+	// Same body as an earlier request: marked duplicate.
+	all, _ := s.List(ctx, Query{Oldest: true})
+	dups := 0
+	for _, r := range all {
+		if r.Duplicate {
+			dups++
+		}
+	}
+	if all[0].Duplicate || dups != 7 {
+		t.Errorf("duplicates %d (first %v)", dups, all[0].Duplicate)
+	}
+}
+
+func TestAttempts(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	r := rec("/a", "{}")
+	s.Insert(ctx, r)
+	for i, st := range []int{0, 500, 200} {
+		a := &inspect.Attempt{RequestID: r.ID, At: time.Now(), URL: "http://127.0.0.1:3000/a", Status: st,
+			Latency: time.Duration(i+1) * time.Millisecond, Replay: i > 0, RespBody: []byte("ok"),
+			RespHeaders: []inspect.Header{{Name: "Content-Type", Value: "text/plain"}}}
+		if st == 0 {
+			a.Error = "connection refused"
+		}
+		if err := s.AddAttempt(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	atts, _ := s.Attempts(ctx, r.ID)
+	if len(atts) != 3 || atts[0].Error != "connection refused" || !atts[2].Replay || atts[2].Latency != 3*time.Millisecond {
+		t.Errorf("%+v", atts)
+	}
+	got, _ := s.List(ctx, Query{})
+	if !got[0].Forwarded || got[0].ForwardStatus != 200 {
+		t.Errorf("latest forward %+v", got[0])
+	}
+	u, _ := s.LastTarget(ctx, r.ID)
+	if u != "http://127.0.0.1:3000/a" {
+		t.Errorf("last target %q", u)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	a, b := rec("/a", "1"), rec("/b", "2")
+	a.ID, b.ID = "0aaaaaaaa001", "0aaaaaaaa002"
+	s.Insert(ctx, a)
+	s.Insert(ctx, b)
+	if id, err := s.Resolve(ctx, "0AAAAAAAA001"); err != nil || id != a.ID {
+		t.Errorf("full id: %q %v", id, err)
+	}
+	if id, err := s.Resolve(ctx, "0aaaaaaaa0O2"); err != nil || id != b.ID {
+		t.Errorf("o for 0: %q %v", id, err)
+	}
+	if _, err := s.Resolve(ctx, "0aaa"); !errors.Is(err, ErrAmbiguous) {
+		t.Errorf("ambiguous: %v", err)
+	}
+	if _, err := s.Resolve(ctx, "zz"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown: %v", err)
+	}
+	if _, err := s.Resolve(ctx, "a!"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("garbage: %v", err)
+	}
+}
+
+func TestForeignFilesAreRefusedAndUntouched(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	os.WriteFile(text, []byte("my precious notes\n"), 0o644)
+	if _, err := Open(text, Options{}); err == nil {
+		t.Error("opened a text file as a store")
+	}
+	if b, _ := os.ReadFile(text); string(b) != "my precious notes\n" {
+		t.Error("text file changed")
+	}
+
+	other := filepath.Join(dir, "other.db")
+	db, _ := sql.Open("sqlite", other)
+	if _, err := db.Exec("CREATE TABLE customers(name TEXT); INSERT INTO customers VALUES ('ann')"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before, _ := os.ReadFile(other)
+	if _, err := Open(other, Options{}); err == nil {
+		t.Error("opened another program's database")
+	}
+	after, _ := os.ReadFile(other)
+	if !bytes.Equal(before, after) {
+		t.Error("foreign database was modified")
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "h.db")
+	s, err := Open(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.w.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion+1))
+	s.Close()
+	if _, err := Open(p, Options{}); err == nil {
+		t.Error("opened a store from a newer hookscope")
+	}
+}
+
+func TestIDsMonotonic(t *testing.T) {
+	var g IDGen
+	now := time.Now()
+	prev := ""
+	for i := 0; i < 100000; i++ {
+		id := g.Next(now) // the same millisecond every time
+		if id <= prev || len(id) != idLen {
+			t.Fatalf("id %q after %q", id, prev)
+		}
+		prev = id
+	}
+	if ts, ok := IDTime(prev); !ok || ts.Before(now.Add(-time.Second)) {
+		t.Errorf("IDTime %v", ts)
+	}
+}
+
+func FuzzHeaders(f *testing.F) {
+	f.Add("X-A", "1", "b", "")
+	f.Add("", "\x00\n\r", "\xff", "long value")
+	f.Fuzz(func(t *testing.T, n1, v1, n2, v2 string) {
+		hs := []inspect.Header{{Name: n1, Value: v1}, {Name: n2, Value: v2}}
+		got, err := DecodeHeaders(EncodeHeaders(hs))
+		if err != nil || fmt.Sprintf("%q", got) != fmt.Sprintf("%q", hs) {
+			t.Fatalf("round trip %q -> %q (%v)", hs, got, err)
+		}
+		DecodeHeaders([]byte(n1 + v1)) // arbitrary bytes never panic
+	})
+}
+
+func FuzzNormalizePrefix(f *testing.F) {
+	f.Add("0k3m")
+	f.Add("OIL")
+	f.Add("ü!")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := NormalizePrefix(s)
+		if err != nil {
+			return
+		}
+		for i := 0; i < len(p); i++ {
+			if !bytes.ContainsRune([]byte(idAlphabet), rune(p[i])) {
+				t.Fatalf("%q normalised to %q", s, p)
+			}
+		}
+	})
+}
