@@ -1,0 +1,217 @@
+// Package capture is the request path: read the body, judge the signature,
+// commit to the store, answer, and tell the front ends. It answers 2xx only
+// after the row is committed; whatever cannot be stored gets a 503 so the
+// provider retries. It owns no terminal and no tunnel.
+package capture
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/inspect/store"
+	"github.com/hookscope/hookscope/inspect/wire"
+)
+
+// DefaultMaxBody is the largest body captured unless --max-body says otherwise.
+const DefaultMaxBody = 10 << 20
+
+// DefaultCommitTimeout bounds the wait for a commit. VideoNest gives up at
+// 10 s; answering 503 well before lets it record a clean failure and retry.
+const DefaultCommitTimeout = 5 * time.Second
+
+// Relay delivers a committed request to the developer's handler and, when
+// it owns the answer, writes the handler's response to w. It returns false
+// when the engine should answer the sender itself.
+type Relay interface {
+	Deliver(w http.ResponseWriter, r *http.Request, rec *inspect.Record) (answered bool)
+}
+
+// Config is what the engine needs; zero values get defaults.
+type Config struct {
+	Store         *store.Store
+	Secrets       []string
+	Schemes       []signature.Scheme
+	Provider      string // force one scheme by name
+	MaxBody       int64
+	CommitTimeout time.Duration
+	// VerifyOnly refuses (401, still recorded) requests whose signature is
+	// not valid, so spoofed events never reach the handler.
+	VerifyOnly bool
+	Now        func() time.Time
+}
+
+// Engine is the capture http.Handler.
+type Engine struct {
+	cfg   Config
+	bus   Bus
+	relay Relay
+}
+
+func New(cfg Config) *Engine {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.CommitTimeout <= 0 {
+		cfg.CommitTimeout = DefaultCommitTimeout
+	}
+	if cfg.Schemes == nil {
+		cfg.Schemes = signature.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Engine{cfg: cfg}
+}
+
+// Bus is where front ends subscribe to events.
+func (e *Engine) Bus() *Bus { return &e.bus }
+
+// SetRelay installs the forwarder. Call before serving.
+func (e *Engine) SetRelay(r Relay) { e.relay = r }
+
+// Config returns the engine's configuration (defaults filled in).
+func (e *Engine) Config() Config { return e.cfg }
+
+func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &inspect.Record{
+		ReceivedAt: e.cfg.Now(),
+		Method:     r.Method,
+		Path:       r.URL.EscapedPath(),
+		Query:      r.URL.RawQuery,
+		Proto:      r.Proto,
+		Host:       r.Host,
+		RemoteAddr: r.RemoteAddr,
+	}
+	if r.URL.Path == "" && r.URL.Opaque == "" {
+		rec.Path = "/"
+	}
+	if hs, ok := wire.Headers(r); ok {
+		rec.Headers = hs
+	} else {
+		rec.Headers = wire.Fallback(r.Header)
+	}
+
+	if reason, bad := wire.Ambiguous(r); bad {
+		rec.Refused = http.StatusBadRequest
+		rec.Size = r.ContentLength
+		rec.Signature = signature.Verdict{Status: signature.Unchecked, SecretIndex: -1, Detail: "refused: " + reason}
+		// The framing is in doubt, so the rest of the stream is too.
+		w.Header().Set("Connection", "close")
+		e.refuse(w, r, rec, http.StatusBadRequest, "ambiguous request framing ("+reason+"); refused and not forwarded")
+		return
+	}
+
+	body, tooBig, err := readBody(r.Body, r.ContentLength, e.cfg.MaxBody)
+	if tooBig {
+		rec.Refused = http.StatusRequestEntityTooLarge
+		rec.Size = r.ContentLength
+		if rec.Size < 0 {
+			rec.Size = int64(len(body)) // at least this much: it kept coming
+		}
+		rec.Signature = signature.Verdict{Status: signature.Unchecked, SecretIndex: -1, Detail: "body not kept: over --max-body"}
+		msg := fmt.Sprintf("body larger than the %s limit (--max-body); not captured", payload.HumanSize(e.cfg.MaxBody))
+		// The rest of the body is not read: tell net/http to drop the connection.
+		w.Header().Set("Connection", "close")
+		e.refuse(w, r, rec, http.StatusRequestEntityTooLarge, msg)
+		return
+	}
+	if err != nil {
+		// The client went away or stalled mid-body: there is nobody to answer.
+		http.Error(w, "could not read the request body", http.StatusBadRequest)
+		return
+	}
+	rec.Body = body
+	rec.Size = int64(len(body))
+	rec.Signature = signature.Judge(e.cfg.Schemes, e.cfg.Provider, r.Header, body, e.cfg.Secrets)
+	rec.Event = payload.Decode(body).Event
+
+	if !e.commit(w, r, rec) {
+		return
+	}
+	if e.cfg.VerifyOnly && rec.Signature.Status != signature.Valid {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"id": rec.ID, "stored": true,
+			"error": "signature " + string(rec.Signature.Status) + ": refused by --verify-only"})
+		e.bus.Publish(Event{Type: Captured, Record: rec})
+		return
+	}
+	e.bus.Publish(Event{Type: Captured, Record: rec})
+	if e.relay != nil && e.relay.Deliver(w, r, rec) {
+		return
+	}
+	w.Header().Set("X-Hookscope-Id", rec.ID)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	// Written by hand: this is the hot path, and the shape never varies.
+	io.WriteString(w, `{"id":"`+rec.ID+`","stored":true}`+"\n")
+}
+
+// commit stores rec, or answers 503 and says why. It reports whether the
+// row is committed.
+func (e *Engine) commit(w http.ResponseWriter, r *http.Request, rec *inspect.Record) bool {
+	ctx, cancel := context.WithTimeout(r.Context(), e.cfg.CommitTimeout)
+	defer cancel()
+	if err := e.cfg.Store.Insert(ctx, rec); err != nil {
+		msg := err.Error()
+		if errors.Is(err, store.ErrUnavailable) {
+			msg = "hookscope could not store this request (" + trimPrefix(err) + "); not acknowledged, retry later"
+		}
+		e.bus.Publish(Event{Type: StoreFail, Record: rec, Err: msg})
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": msg, "stored": false})
+		return false
+	}
+	return true
+}
+
+// refuse records a refused request without its body, then answers code.
+func (e *Engine) refuse(w http.ResponseWriter, r *http.Request, rec *inspect.Record, code int, msg string) {
+	if !e.commit(w, r, rec) {
+		return
+	}
+	e.bus.Publish(Event{Type: Captured, Record: rec})
+	w.Header().Set("X-Hookscope-Id", rec.ID)
+	writeJSON(w, code, map[string]any{"id": rec.ID, "stored": false, "error": msg})
+}
+
+func trimPrefix(err error) string {
+	s := err.Error()
+	p := store.ErrUnavailable.Error() + ": "
+	if len(s) > len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return s
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(code)
+	w.Write(append(b, '\n'))
+}
+
+// readBody reads at most max bytes. A declared length lets it allocate once.
+func readBody(rd io.Reader, declared, max int64) (body []byte, tooBig bool, err error) {
+	if declared > max {
+		return nil, true, nil
+	}
+	if declared >= 0 {
+		body = make([]byte, declared)
+		_, err = io.ReadFull(rd, body)
+		return body, false, err
+	}
+	body, err = io.ReadAll(io.LimitReader(rd, max+1))
+	if int64(len(body)) > max {
+		return body, true, nil
+	}
+	return body, false, err
+}

@@ -1,0 +1,24 @@
+package capture
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect/wire"
+)
+
+// NewServer wraps h in an http.Server whose timeouts make stalled clients
+// cost nothing: a connection that never finishes its headers is dropped
+// after ReadHeaderTimeout, one that never finishes its body after ReadTimeout.
+// writeTimeout must cover the handler's forward timeout (0 = none).
+func NewServer(h http.Handler, writeTimeout time.Duration) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		ConnContext:       wire.ConnContext,
+	}
+}
