@@ -1,0 +1,176 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/inspect/store"
+	"github.com/spf13/cobra"
+)
+
+type listOptions struct {
+	json      bool
+	limit     int
+	event     string
+	signature string
+	since     time.Duration
+}
+
+func newListCmd(f *Factory) *cobra.Command {
+	o := &listOptions{}
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List captured requests, newest first",
+		Long: `list prints captured requests, newest first: a table for people, tab-separated
+lines when piped, a JSON array with --json. Works while listen runs.`,
+		Example: `  hookscope list
+  hookscope list --limit 5 --event 'video.*'
+  hookscope list --signature invalid
+  hookscope list --json | jq '.[0].id'`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error { return listRun(c, f, o) },
+	}
+	c.Flags().BoolVar(&o.json, "json", false, "print a JSON array")
+	c.Flags().IntVarP(&o.limit, "limit", "n", 20, "how many requests (0 = all)")
+	c.Flags().StringVar(&o.event, "event", "", "only this event type (glob: video.*)")
+	c.Flags().StringVar(&o.signature, "signature", "", "only this verdict: valid, invalid, missing, unchecked")
+	c.Flags().DurationVar(&o.since, "since", 0, "only requests newer than this (e.g. 1h)")
+	return c
+}
+
+func parseStatus(s string) (signature.Status, error) {
+	switch st := signature.Status(strings.ToLower(s)); st {
+	case "", signature.Valid, signature.Invalid, signature.Missing, signature.Unchecked:
+		return st, nil
+	}
+	return "", usageErrorf("--signature must be valid, invalid, missing or unchecked, not %q", s)
+}
+
+func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
+	if o.limit < 0 {
+		return usageErrorf("--limit must be 0 or more")
+	}
+	status, err := parseStatus(o.signature)
+	if err != nil {
+		return err
+	}
+	st, err := f.Store()
+	if err != nil {
+		return err
+	}
+	q := store.Query{Limit: o.limit, Event: o.event, Signature: status}
+	if o.since > 0 {
+		q.Since = time.Now().Add(-o.since)
+	}
+	recs, err := st.List(c.Context(), q)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		items := make([]map[string]any, len(recs))
+		for i := range recs {
+			items[i] = recordSummaryJSON(&recs[i])
+		}
+		enc := json.NewEncoder(f.IO.Out)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(items)
+	}
+	if len(recs) == 0 {
+		if f.IO.OutTTY {
+			fmt.Fprintln(f.IO.ErrOut, "No requests captured yet. Run `hookscope listen` and send one.")
+		}
+		return nil
+	}
+	if !f.IO.OutTTY {
+		// For scripts: tab-separated, RFC 3339 times, no padding; the last
+		// column is the status hookscope refused the request with, if any.
+		for i := range recs {
+			r := &recs[i]
+			refused := ""
+			if r.Refused != 0 {
+				refused = fmt.Sprint(r.Refused)
+			}
+			fmt.Fprintf(f.IO.Out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.ReceivedAt.UTC().Format(time.RFC3339Nano),
+				payload.SanitizeLine(r.Method), payload.SanitizeLine(r.URI()), payload.SanitizeLine(r.Event),
+				r.Signature.Status, forwardLabel(r), r.Size, refused)
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(f.IO.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRECEIVED\tMETHOD\tPATH\tEVENT\tSIGNATURE\tFORWARD\tSIZE")
+	for i := range recs {
+		r := &recs[i]
+		ev := r.Event
+		if ev == "" {
+			ev = "-"
+		}
+		if r.Duplicate {
+			ev += " (dup)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, humanTime(r.ReceivedAt),
+			payload.SanitizeLine(r.Method), truncate(payload.SanitizeLine(r.URI()), 40),
+			payload.SanitizeLine(ev), verdictLabel(r.Signature.Status), forwardLabel(r), sizeLabel(r))
+	}
+	return tw.Flush()
+}
+
+func forwardLabel(r *inspect.Record) string {
+	switch {
+	case !r.Forwarded:
+		return "-"
+	case r.ForwardStatus == 0:
+		return "error"
+	}
+	return fmt.Sprint(r.ForwardStatus)
+}
+
+func sizeLabel(r *inspect.Record) string {
+	s := payload.HumanSize(r.Size)
+	if r.Refused != 0 {
+		s += fmt.Sprintf(" (refused %d)", r.Refused)
+	}
+	return s
+}
+
+func humanTime(t time.Time) string {
+	t = t.Local()
+	if time.Since(t) < 20*time.Hour {
+		return t.Format("15:04:05")
+	}
+	return t.Format("2006-01-02 15:04")
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// recordSummaryJSON is the shape of one `list --json` item; the contract
+// promises at least these keys.
+func recordSummaryJSON(r *inspect.Record) map[string]any {
+	m := map[string]any{
+		"id": r.ID, "received_at": r.ReceivedAt.UTC().Format(time.RFC3339Nano), "method": r.Method,
+		"path": r.Path, "query": r.Query, "event": r.Event, "signature": r.Signature.Status,
+		"size": r.Size, "forward_status": nil, "duplicate": r.Duplicate,
+	}
+	if r.Forwarded {
+		m["forward_status"] = r.ForwardStatus
+		if r.ForwardError != "" {
+			m["forward_error"] = r.ForwardError
+		}
+	}
+	if r.Refused != 0 {
+		m["refused"] = r.Refused
+	}
+	return m
+}

@@ -1,0 +1,156 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/capture"
+	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/inspect/signature"
+)
+
+// readyInfo is what the first output line announces.
+type readyInfo struct {
+	LocalURL     string
+	PublicURL    string
+	Port         int
+	DB           string
+	Secrets      int
+	SecretSource string
+	ForwardTo    []string
+}
+
+// printer is the headless front end: plain lines for people, NDJSON for
+// scripts. It runs off the request path, fed by the engine's bus.
+type printer struct {
+	w    io.Writer
+	json bool
+	enc  *json.Encoder
+}
+
+func newPrinter(io *IOStreams, asJSON bool) *printer {
+	p := &printer{w: io.Out, json: asJSON}
+	p.enc = json.NewEncoder(io.Out)
+	p.enc.SetEscapeHTML(false)
+	return p
+}
+
+func (p *printer) ready(r readyInfo) {
+	if p.json {
+		var pub any
+		if r.PublicURL != "" {
+			pub = r.PublicURL
+		}
+		fwd := r.ForwardTo
+		if fwd == nil {
+			fwd = []string{}
+		}
+		p.enc.Encode(map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub,
+			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version})
+		return
+	}
+	fmt.Fprintf(p.w, "hookscope %s ready: %s", version, r.LocalURL)
+	if r.PublicURL != "" {
+		fmt.Fprintf(p.w, "  public: %s", r.PublicURL)
+	}
+	if len(r.ForwardTo) > 0 {
+		fmt.Fprintf(p.w, "  → %s", strings.Join(r.ForwardTo, ", "))
+	}
+	fmt.Fprintf(p.w, "  (store %s)\n", r.DB)
+}
+
+func (p *printer) events(evs []capture.Event) {
+	for _, e := range evs {
+		switch e.Type {
+		case capture.Captured:
+			p.request(e.Record)
+		case capture.Forwarded:
+			p.forward(e.Record, e.Attempt)
+		case capture.StoreFail:
+			p.storeFail(e)
+		}
+	}
+}
+
+func (p *printer) request(r *inspect.Record) {
+	if p.json {
+		m := map[string]any{"type": "request", "id": r.ID, "received_at": r.ReceivedAt.UTC().Format(time.RFC3339Nano),
+			"method": r.Method, "path": r.Path, "query": r.Query, "event": r.Event,
+			"signature": r.Signature.Status, "signature_detail": r.Signature.Detail, "scheme": r.Signature.Scheme,
+			"size": r.Size}
+		if r.Refused != 0 {
+			m["refused"] = r.Refused
+		}
+		p.enc.Encode(m)
+		return
+	}
+	ev := r.Event
+	if ev == "" {
+		ev = "-"
+	}
+	line := fmt.Sprintf("%s  %s  %-6s %s  %s  %s  %s",
+		r.ReceivedAt.Local().Format("15:04:05.000"), r.ID, payload.SanitizeLine(r.Method),
+		payload.SanitizeLine(r.URI()), payload.SanitizeLine(ev), verdictLabel(r.Signature.Status), payload.HumanSize(r.Size))
+	if r.Refused != 0 {
+		line += fmt.Sprintf("  refused %d", r.Refused)
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+func (p *printer) forward(r *inspect.Record, a *inspect.Attempt) {
+	if p.json {
+		m := map[string]any{"type": "forward", "id": a.RequestID, "url": a.URL, "status": a.Status,
+			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": a.Replay}
+		if a.TimedOutForProvider {
+			m["provider_timeout"] = true
+		}
+		p.enc.Encode(m)
+		return
+	}
+	res := fmt.Sprint(a.Status)
+	if a.Error != "" {
+		res = "error: " + a.Error
+	}
+	line := fmt.Sprintf("%s  %s  → %s  %s  %s", a.At.Local().Format("15:04:05.000"), a.RequestID,
+		payload.SanitizeLine(a.URL), payload.SanitizeLine(res), fmtLatency(a.Latency))
+	if a.TimedOutForProvider {
+		line += "  (VideoNest would have timed out after 10s)"
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+func (p *printer) storeFail(e capture.Event) {
+	if p.json {
+		p.enc.Encode(map[string]any{"type": "store_error", "method": e.Record.Method, "path": e.Record.Path, "error": e.Err})
+		return
+	}
+	fmt.Fprintf(p.w, "%s  NOT STORED  %s %s  503: %s\n", e.Record.ReceivedAt.Local().Format("15:04:05.000"),
+		payload.SanitizeLine(e.Record.Method), payload.SanitizeLine(e.Record.URI()), e.Err)
+}
+
+// verdictLabel pairs a symbol with the word, so it reads without colour.
+func verdictLabel(s signature.Status) string {
+	switch s {
+	case signature.Valid:
+		return "✓ valid"
+	case signature.Invalid:
+		return "✗ invalid"
+	case signature.Missing:
+		return "– missing"
+	}
+	return "? unchecked"
+}
+
+func fmtLatency(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
+}

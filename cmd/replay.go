@@ -1,0 +1,303 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/forward"
+	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/inspect/store"
+	"github.com/spf13/cobra"
+)
+
+type replayOptions struct {
+	to         []string
+	resign     bool
+	secrets    []string
+	edit       bool
+	sets       []string
+	json       bool
+	last       int
+	event      string
+	since      time.Duration
+	signature  string
+	timeout    time.Duration
+	appendPath bool
+	skipVerify bool
+}
+
+func newReplayCmd(f *Factory) *cobra.Command {
+	o := &replayOptions{}
+	c := &cobra.Command{
+		Use:   "replay [ID...]",
+		Short: "Send captured requests to your handler again, as captured or edited and re-signed",
+		Long: `replay sends captured requests again, from the store: it works whether or not
+listen runs. Each replay is recorded as an attempt.
+
+Target: --to (repeatable), else the URL the request was last forwarded to, else
+the config's forward-to. Path rules are forward's (see hookscope forward --help).
+
+Selection: IDs (any unique prefix), or without IDs a batch chosen by --last N,
+--event GLOB, --since DURATION and --signature STATUS (combined), sent oldest first.
+
+Edits: --set data.status=failed changes one field (repeatable; the value is JSON
+when it parses, else a string); --edit opens $VISUAL/$EDITOR on the pretty body
+(save unchanged or empty to cancel). A changed body is re-signed with the current
+secret; --resign re-signs an unchanged one (after a secret rotation).
+
+Exit status: 0 when every replay got a 2xx, 1 otherwise.`,
+		Example: `  hookscope replay 0k3m
+  hookscope replay 0k3m --to localhost:3000/webhooks
+  hookscope replay --last 5
+  hookscope replay --event video.failed --since 1h
+  hookscope replay 0k3m --set data.status=failed
+  hookscope replay 0k3m --edit
+  hookscope replay 0k3m --resign --secret "$NEW_SECRET"`,
+		RunE: func(c *cobra.Command, args []string) error { return replayRun(c, f, o, args) },
+	}
+	fs := c.Flags()
+	fs.StringArrayVar(&o.to, "to", nil, "handler to send to (repeat for several)")
+	fs.BoolVar(&o.resign, "resign", false, "recompute X-VideoNest-Signature with the current secret")
+	fs.StringArrayVar(&o.secrets, "secret", nil, "signing secret for --resign and edits (env VIDEONEST_WEBHOOK_SECRET); the first is used")
+	fs.BoolVar(&o.edit, "edit", false, "edit the body in $VISUAL/$EDITOR before sending (re-signed)")
+	fs.StringArrayVar(&o.sets, "set", nil, "edit a field before sending: data.status=failed (repeatable; re-signed)")
+	fs.BoolVar(&o.json, "json", false, `print one {"type":"forward",…} line per attempt`)
+	fs.IntVar(&o.last, "last", 0, "replay the N most recent requests (with the other filters)")
+	fs.StringVar(&o.event, "event", "", "replay requests of this event type (glob: video.*)")
+	fs.DurationVar(&o.since, "since", 0, "replay requests newer than this (e.g. 1h)")
+	fs.StringVar(&o.signature, "signature", "", "replay requests with this verdict")
+	fs.DurationVar(&o.timeout, "timeout", forward.ProviderTimeout, "give up on the handler after this long (0 = wait forever)")
+	fs.BoolVar(&o.appendPath, "append-path", false, "append the incoming path to the target's path")
+	fs.BoolVar(&o.skipVerify, "skip-verify", false, "accept self-signed certificates on https handlers")
+	return c
+}
+
+// batchCap bounds a filter-selected batch that has no --last.
+const batchCap = 100
+
+func replayRun(c *cobra.Command, f *Factory, o *replayOptions, args []string) error {
+	ctx := c.Context()
+	filtered := o.last > 0 || o.event != "" || o.since > 0 || o.signature != ""
+	switch {
+	case len(args) == 0 && !filtered:
+		return usageErrorf("replay needs request ids, or a selection: --last N, --event E, --since D, --signature S")
+	case len(args) > 0 && filtered:
+		return usageErrorf("give either ids or --last/--event/--since/--signature, not both")
+	case o.last < 0:
+		return usageErrorf("--last must be positive")
+	case o.edit && !f.IO.InTTY && os.Getenv("VISUAL") == "" && os.Getenv("EDITOR") == "":
+		return usageErrorf("--edit needs $VISUAL or $EDITOR set")
+	}
+	status, err := parseStatus(o.signature)
+	if err != nil {
+		return err
+	}
+	var targets []forward.Target
+	for _, r := range o.to {
+		t, err := forward.ParseTarget(r)
+		if err != nil {
+			return usageError{err}
+		}
+		targets = append(targets, t)
+	}
+	warnRemote(f, targets)
+	secrets, _, err := f.Secrets(o.secrets)
+	if err != nil {
+		return err
+	}
+	st, err := f.Store()
+	if err != nil {
+		return err
+	}
+
+	var ids []string
+	if len(args) > 0 {
+		for _, a := range args {
+			id, err := st.Resolve(ctx, a)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+	} else {
+		q := store.Query{Limit: o.last, Event: o.event, Signature: status}
+		if q.Limit == 0 {
+			q.Limit = batchCap + 1
+		}
+		if o.since > 0 {
+			q.Since = time.Now().Add(-o.since)
+		}
+		recs, err := st.List(ctx, q)
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			return fmt.Errorf("no captured request matches that selection")
+		}
+		if o.last == 0 && len(recs) > batchCap {
+			return usageErrorf("more than %d requests match; narrow the selection or say how many with --last N", batchCap)
+		}
+		for i := len(recs) - 1; i >= 0; i-- { // oldest first, as they arrived
+			ids = append(ids, recs[i].ID)
+		}
+	}
+	if o.edit && len(ids) != 1 {
+		return usageErrorf("--edit works on one request at a time")
+	}
+
+	fwd := forward.New(forward.Options{Timeout: o.timeout, Store: st, SkipVerify: o.skipVerify})
+	defer fwd.Close()
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	allOK := true
+	for _, id := range ids {
+		rec, err := st.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if rec.Refused != 0 {
+			fmt.Fprintf(f.IO.ErrOut, "%s: skipped: hookscope refused it (%d) and kept no body\n", id, rec.Refused)
+			allOK = false
+			continue
+		}
+		urls, err := replayURLs(ctx, st, rec, targets, cfg.ForwardTo, o.appendPath)
+		if err != nil {
+			return err
+		}
+		edit := forward.Edit{Sets: o.sets, Resign: o.resign}
+		if len(secrets) > 0 {
+			edit.Secret = secrets[0]
+		}
+		if o.edit {
+			body, cancelled, err := editBody(f, rec.Body)
+			if err != nil {
+				return err
+			}
+			if cancelled {
+				fmt.Fprintln(f.IO.ErrOut, "Edit cancelled (file unchanged or empty); nothing sent.")
+				return exitError{exitFail}
+			}
+			edit.Body = body
+		}
+		sent, notes, err := forward.Prepare(rec, edit)
+		if err != nil {
+			return usageError{err}
+		}
+		for _, n := range notes {
+			fmt.Fprintln(f.IO.ErrOut, "Note: "+n)
+		}
+		for _, u := range urls {
+			res, err := fwd.Replay(ctx, sent, u)
+			if err != nil {
+				fmt.Fprintf(f.IO.ErrOut, "Warning: %v\n", err)
+			}
+			a := res.Attempt
+			if a.Status < 200 || a.Status > 299 {
+				allOK = false
+			}
+			printReplay(f, o.json, a, res.Body)
+		}
+	}
+	if !allOK {
+		return exitError{exitFail}
+	}
+	return nil
+}
+
+// replayURLs picks where a request goes: --to, else where it went last,
+// else the config's forward-to.
+func replayURLs(ctx context.Context, st *store.Store, rec *inspect.Record, targets []forward.Target, cfgTarget string, appendPath bool) ([]string, error) {
+	if len(targets) > 0 {
+		out := make([]string, len(targets))
+		for i, t := range targets {
+			out[i] = t.URLFor(rec.Path, rec.Query, appendPath)
+		}
+		return out, nil
+	}
+	last, err := st.LastTarget(ctx, rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	if last != "" {
+		return []string{last}, nil
+	}
+	if cfgTarget != "" {
+		t, err := forward.ParseTarget(cfgTarget)
+		if err != nil {
+			return nil, fmt.Errorf("config forward-to: %v", err)
+		}
+		return []string{t.URLFor(rec.Path, rec.Query, appendPath)}, nil
+	}
+	return nil, usageErrorf("request %s was never forwarded, so there is no target to replay to: pass --to localhost:3000", rec.ID)
+}
+
+func printReplay(f *Factory, asJSON bool, a *inspect.Attempt, body []byte) {
+	if asJSON {
+		enc := json.NewEncoder(f.IO.Out)
+		enc.SetEscapeHTML(false)
+		enc.Encode(map[string]any{"type": "forward", "id": a.RequestID, "url": a.URL, "status": a.Status,
+			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": true,
+			"provider_timeout": a.TimedOutForProvider})
+		return
+	}
+	res := fmt.Sprint(a.Status)
+	if a.Error != "" {
+		res = payload.SanitizeLine(a.Error)
+	}
+	fmt.Fprintf(f.IO.Out, "%s → %s  %s  %s\n", a.RequestID, payload.SanitizeLine(a.URL), res, fmtLatency(a.Latency))
+	if a.TimedOutForProvider {
+		fmt.Fprintln(f.IO.Out, "  VideoNest would have timed out after 10s and retried this delivery.")
+	}
+	if b := strings.TrimSpace(payload.Pretty(body)); len(body) > 0 && b != "" {
+		fmt.Fprintln(f.IO.Out, indent(firstLines(b, 5), "  "))
+	}
+}
+
+// editBody opens the user's editor on the pretty body. It reports
+// cancelled when the file comes back unchanged or empty.
+func editBody(f *Factory, body []byte) ([]byte, bool, error) {
+	editor := os.Getenv("VISUAL")
+	if editor == "" {
+		editor = os.Getenv("EDITOR")
+	}
+	if editor == "" {
+		editor = "vi"
+	}
+	dir, err := os.MkdirTemp("", "hookscope-edit-")
+	if err != nil {
+		return nil, false, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "body.json")
+	orig := []byte(payload.Pretty(body))
+	if payload.Decode(body).Kind != payload.JSON {
+		orig = body // only JSON is re-laid out; anything else is edited as is
+	}
+	if err := os.WriteFile(path, orig, 0o600); err != nil {
+		return nil, false, err
+	}
+	// Through the shell, so EDITOR="code --wait" works as it does for git.
+	cmd := exec.Command("sh", "-c", editor+` "$1"`, "sh", path)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, f.IO.ErrOut, f.IO.ErrOut
+	if err := cmd.Run(); err != nil {
+		return nil, false, fmt.Errorf("the editor (%s) failed: %v", editor, err)
+	}
+	edited, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(bytes.TrimSpace(edited)) == 0 || bytes.Equal(edited, orig) {
+		return nil, true, nil
+	}
+	return forward.CompactLike(body, edited), false, nil
+}

@@ -1,0 +1,239 @@
+// Package cmd holds hookscope's cobra commands. Commands are thin: parse
+// flags, call the inspect/tunnel/tui packages, print. Main is the only place
+// that prints errors and chooses exit codes.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/hookscope/hookscope/inspect/store"
+	"github.com/spf13/cobra"
+)
+
+// version is set by goreleaser: -X github.com/hookscope/hookscope/cmd.version=…
+var version = "dev"
+
+// Exit codes, documented in the README.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the command ran and failed (or a replay got a non-2xx)
+	exitUsage = 2 // bad flags or arguments
+)
+
+// Factory hands commands what they need, lazily, so `hookscope --help`
+// never opens a database.
+type Factory struct {
+	IO *IOStreams
+
+	dbFlag     string
+	configFlag string
+	getenv     func(string) string
+	st         *store.Store
+	cfg        *fileConfig
+}
+
+func newFactory(io *IOStreams) *Factory {
+	return &Factory{IO: io, getenv: os.Getenv}
+}
+
+// ConfigPath is --config, else the XDG default.
+func (f *Factory) ConfigPath() (string, error) {
+	if f.configFlag != "" {
+		return f.configFlag, nil
+	}
+	return defaultConfigPath()
+}
+
+// Config reads the config file once.
+func (f *Factory) Config() (*fileConfig, error) {
+	if f.cfg != nil {
+		return f.cfg, nil
+	}
+	p, err := f.ConfigPath()
+	if err != nil {
+		return nil, err
+	}
+	c, err := loadConfig(p)
+	if err != nil {
+		return nil, err
+	}
+	f.cfg = c
+	return c, nil
+}
+
+// DBPath is --db, else HOOKSCOPE_DB, else the XDG default.
+func (f *Factory) DBPath() (string, error) {
+	if f.dbFlag != "" {
+		return f.dbFlag, nil
+	}
+	if p := f.getenv("HOOKSCOPE_DB"); p != "" {
+		return p, nil
+	}
+	return store.DefaultPath()
+}
+
+// Store opens the store once per process.
+func (f *Factory) Store() (*store.Store, error) {
+	if f.st != nil {
+		return f.st, nil
+	}
+	p, err := f.DBPath()
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(p, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	f.st = st
+	return st, nil
+}
+
+func (f *Factory) close() {
+	if f.st != nil {
+		f.st.Close()
+		f.st = nil
+	}
+}
+
+// Secrets resolves signing secrets: --secret flags, else
+// VIDEONEST_WEBHOOK_SECRET, else the config file.
+func (f *Factory) Secrets(flags []string) ([]string, string, error) {
+	var out []string
+	for _, s := range flags {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	if len(out) > 0 {
+		return out, "--secret", nil
+	}
+	if s := f.getenv("VIDEONEST_WEBHOOK_SECRET"); s != "" {
+		return []string{s}, "VIDEONEST_WEBHOOK_SECRET", nil
+	}
+	c, err := f.Config()
+	if err != nil {
+		return nil, "", err
+	}
+	if len(c.Secrets) > 0 {
+		return c.Secrets, "config", nil
+	}
+	return nil, "", nil
+}
+
+// usageError marks errors that are the user's invocation, for exit code 2.
+type usageError struct{ error }
+
+func usageErrorf(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// exitError carries a chosen exit code without a message of its own
+// (the command has already said what happened).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// NewRootCmd builds the command tree. No globals: tests build their own.
+func NewRootCmd(f *Factory) *cobra.Command {
+	lo := &listenOptions{}
+	root := &cobra.Command{
+		Use:   "hookscope",
+		Short: "Capture, inspect, forward and replay VideoNest webhooks on your laptop",
+		Long: `hookscope gives you a URL to register in VideoNest's dashboard, captures every
+webhook durably (SQLite), tells you whether its X-VideoNest-Signature is valid,
+forwards it byte for byte to your local handler, and replays it on demand.
+
+With no subcommand it runs "listen".`,
+		Example: `  hookscope                          # listen on 127.0.0.1:` + fmt.Sprint(defaultPort) + `
+  hookscope forward --to localhost:3000
+  hookscope list --event video.failed
+  hookscope replay 0k3m`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			return listenRun(c.Context(), f, lo)
+		},
+	}
+	root.SetVersionTemplate("hookscope {{.Version}}\n")
+	root.PersistentFlags().StringVar(&f.dbFlag, "db", "", "store file (env HOOKSCOPE_DB; default $XDG_DATA_HOME/hookscope/hookscope.db)")
+	root.PersistentFlags().StringVar(&f.configFlag, "config", "", "config file (default $XDG_CONFIG_HOME/hookscope/config.toml)")
+	addListenFlags(root, lo)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+	})
+
+	root.AddCommand(
+		newListenCmd(f),
+		newForwardCmd(f),
+		newReplayCmd(f),
+		newListCmd(f),
+		newShowCmd(f),
+		newConfigCmd(f),
+	)
+	for _, c := range extraCommands {
+		root.AddCommand(c(f))
+	}
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = `  source <(hookscope completion bash)
+  hookscope completion zsh > "${fpath[1]}/_hookscope"
+  hookscope completion fish > ~/.config/fish/completions/hookscope.fish`
+		}
+	}
+	return root
+}
+
+// extraCommands lets verbs in other files register themselves without
+// root.go knowing each one.
+var extraCommands []func(*Factory) *cobra.Command
+
+// Main runs hookscope and returns the exit code. It is the only place that
+// prints errors.
+func Main() int {
+	return run(System(), os.Args[1:])
+}
+
+func run(io *IOStreams, args []string) int {
+	f := newFactory(io)
+	defer f.close()
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.ErrOut)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	msg := err.Error()
+	fmt.Fprintln(io.ErrOut, "hookscope: "+msg)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(msg) {
+		return exitUsage
+	}
+	return exitFail
+}
+
+// isCobraUsage spots cobra's own argument errors, which it does not type.
+func isCobraUsage(msg string) bool {
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,172 @@
+package cmd
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/spf13/cobra"
+)
+
+type showOptions struct {
+	json bool
+	raw  bool
+}
+
+func newShowCmd(f *Factory) *cobra.Command {
+	o := &showOptions{}
+	c := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one captured request: headers, signature verdict, payload, attempts",
+		Long: `show prints one captured request. ID may be any unique prefix of the id.
+--raw writes the exact body bytes (pipe it to a file or a tool); --json the
+whole record, body base64-encoded.`,
+		Example: `  hookscope show 0k3m
+  hookscope show 0k3m --raw > body.json
+  hookscope show 0k3m --json | jq .signature`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error { return showRun(c, f, o, args[0]) },
+	}
+	c.Flags().BoolVar(&o.json, "json", false, "print the whole record as JSON")
+	c.Flags().BoolVar(&o.raw, "raw", false, "write the exact body bytes")
+	c.MarkFlagsMutuallyExclusive("json", "raw")
+	return c
+}
+
+func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error {
+	st, err := f.Store()
+	if err != nil {
+		return err
+	}
+	id, err := st.Resolve(c.Context(), prefix)
+	if err != nil {
+		return err
+	}
+	rec, err := st.Get(c.Context(), id)
+	if err != nil {
+		return err
+	}
+	if o.raw {
+		_, err := f.IO.Out.Write(rec.Body)
+		return err
+	}
+	atts, err := st.Attempts(c.Context(), id)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(f.IO.Out)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(recordJSON(rec, atts))
+	}
+	w := f.IO.Out
+	san := payload.SanitizeLine
+	fmt.Fprintf(w, "Request %s\n", rec.ID)
+	fmt.Fprintf(w, "  Received   %s\n", rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000000000 MST"))
+	fmt.Fprintf(w, "  Request    %s %s %s\n", san(rec.Method), san(rec.URI()), san(rec.Proto))
+	fmt.Fprintf(w, "  From       %s\n", san(rec.RemoteAddr))
+	ev := rec.Event
+	if ev == "" {
+		ev = "-"
+	}
+	fmt.Fprintf(w, "  Event      %s\n", san(ev))
+	fmt.Fprintf(w, "  Signature  %s", verdictLabel(rec.Signature.Status))
+	if rec.Signature.Scheme != "" {
+		fmt.Fprintf(w, " (%s)", rec.Signature.Scheme)
+	}
+	if rec.Signature.Detail != "" {
+		fmt.Fprintf(w, ": %s", san(rec.Signature.Detail))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  Size       %s\n", sizeLabel(rec))
+	if rec.Duplicate {
+		fmt.Fprintln(w, "  Duplicate  an earlier request carried the same body (VideoNest re-sent it?)")
+	}
+	fmt.Fprintln(w, "\nHeaders")
+	for _, h := range rec.Headers {
+		fmt.Fprintf(w, "  %s: %s\n", san(h.Name), san(h.Value))
+	}
+	fmt.Fprintln(w, "\nBody")
+	if len(rec.Body) == 0 {
+		fmt.Fprintln(w, "  (empty)")
+	} else {
+		fmt.Fprintln(w, indent(payload.Pretty(rec.Body), "  "))
+	}
+	if len(atts) > 0 {
+		fmt.Fprintln(w, "\nAttempts")
+		for _, a := range atts {
+			fmt.Fprintln(w, "  "+attemptLine(&a))
+			if b := strings.TrimSpace(payload.Pretty(a.RespBody)); len(a.RespBody) > 0 && b != "" {
+				fmt.Fprintln(w, indent(firstLines(b, 5), "      "))
+			}
+		}
+	}
+	return nil
+}
+
+func attemptLine(a *inspect.Attempt) string {
+	kind := "forward"
+	if a.Replay {
+		kind = "replay "
+	}
+	res := fmt.Sprint(a.Status)
+	if a.Error != "" {
+		res = payload.SanitizeLine(a.Error)
+	}
+	s := fmt.Sprintf("%s  %s  %s  %s  %s", a.At.Local().Format("15:04:05.000"), kind,
+		payload.SanitizeLine(a.URL), res, fmtLatency(a.Latency))
+	if a.TimedOutForProvider {
+		s += "  (VideoNest would have timed out after 10s)"
+	}
+	return s
+}
+
+func indent(s, pre string) string {
+	s = strings.TrimRight(s, "\n")
+	return pre + strings.ReplaceAll(s, "\n", "\n"+pre)
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func headersJSON(hs []inspect.Header) []map[string]string {
+	out := make([]map[string]string, len(hs))
+	for i, h := range hs {
+		out[i] = map[string]string{"name": h.Name, "value": h.Value}
+	}
+	return out
+}
+
+// recordJSON is `show --json`: the whole record, exact (body base64).
+func recordJSON(r *inspect.Record, atts []inspect.Attempt) map[string]any {
+	m := recordSummaryJSON(r)
+	m["proto"] = r.Proto
+	m["host"] = r.Host
+	m["remote_addr"] = r.RemoteAddr
+	m["headers"] = headersJSON(r.Headers)
+	m["body_base64"] = base64.StdEncoding.EncodeToString(r.Body)
+	sig := map[string]any{"status": r.Signature.Status, "scheme": r.Signature.Scheme, "detail": r.Signature.Detail}
+	if r.Signature.SecretIndex >= 0 {
+		sig["secret_index"] = r.Signature.SecretIndex
+	}
+	m["signature"] = sig
+	list := make([]map[string]any, len(atts))
+	for i, a := range atts {
+		list[i] = map[string]any{"at": a.At.UTC().Format(time.RFC3339Nano), "url": a.URL, "status": a.Status,
+			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": a.Replay,
+			"response_headers": headersJSON(a.RespHeaders), "response_body_base64": base64.StdEncoding.EncodeToString(a.RespBody),
+			"provider_timeout": a.TimedOutForProvider}
+	}
+	m["attempts"] = list
+	return m
+}
