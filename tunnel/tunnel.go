@@ -1,0 +1,135 @@
+// Package tunnel owns hookscope's public ingress: choosing whether to open a
+// tunnel (Resolve, Token), opening an ngrok endpoint through the embedded
+// ngrok-go agent (Ngrok) or none at all (None), turning ngrok failures into
+// one-sentence errors, and reporting connection state as Events.
+//
+// It hands the capture server a net.Listener and nothing else: it must not
+// touch the capture server, the SQLite store, the TUI or the terminal. All
+// diagnostics go to the *slog.Logger the caller passes in, never to stdout or
+// stderr, because the TUI owns the terminal. The ngrok authtoken must never
+// appear in an error, an Event or a log line.
+package tunnel
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Provider names returned by Tunnel.Provider.
+const (
+	ProviderNgrok = "ngrok"
+	ProviderNone  = "none"
+)
+
+// Tunnel is a public listener the capture server serves in addition to its
+// always-on local listener.
+type Tunnel interface {
+	// Accept returns connections that arrived through the public URL. After
+	// Close it returns an error that matches net.ErrClosed.
+	net.Listener
+	// PublicURL is the tunnel's public base URL, or "" when there is none.
+	PublicURL() string
+	// Provider is ProviderNgrok or ProviderNone.
+	Provider() string
+	// Events reports state changes. The channel is closed after the Closed
+	// event. A consumer that falls behind loses the oldest events, never
+	// the newest, so the last event read is always the current state.
+	Events() <-chan Event
+}
+
+// State is a tunnel's connection state.
+type State int
+
+const (
+	// Connecting: the first connection to the provider is being made.
+	Connecting State = iota
+	// Online: the public URL accepts requests. An Online that follows an
+	// Offline means the provider reconnected by itself.
+	Online
+	// Offline: the connection to the provider dropped; the provider keeps
+	// reconnecting in the background and Err says why it dropped.
+	Offline
+	// Closed: Close was called; no more events follow.
+	Closed
+)
+
+func (s State) String() string {
+	switch s {
+	case Connecting:
+		return "connecting"
+	case Online:
+		return "online"
+	case Offline:
+		return "offline"
+	case Closed:
+		return "closed"
+	}
+	return "unknown"
+}
+
+// Event is one state change.
+type Event struct {
+	At    time.Time
+	State State
+	// URL is the public URL, when known.
+	URL string
+	// Err is a short reason for Offline, such as "connection lost (EOF)".
+	Err string
+}
+
+// None returns a Tunnel with no public listener, for --tunnel none: Accept
+// blocks until Close so the capture server can serve it like any other.
+func None() Tunnel {
+	return &noneTunnel{done: make(chan struct{}), events: make(chan Event, 1)}
+}
+
+type noneTunnel struct {
+	once   sync.Once
+	done   chan struct{}
+	events chan Event
+}
+
+func (n *noneTunnel) Accept() (net.Conn, error) {
+	<-n.done
+	return nil, net.ErrClosed
+}
+
+func (n *noneTunnel) Close() error {
+	n.once.Do(func() {
+		close(n.done)
+		n.events <- Event{At: time.Now(), State: Closed}
+		close(n.events)
+	})
+	return nil
+}
+
+func (n *noneTunnel) Addr() net.Addr       { return noneAddr{} }
+func (n *noneTunnel) PublicURL() string    { return "" }
+func (n *noneTunnel) Provider() string     { return ProviderNone }
+func (n *noneTunnel) Events() <-chan Event { return n.events }
+
+type noneAddr struct{}
+
+func (noneAddr) Network() string { return ProviderNone }
+func (noneAddr) String() string  { return ProviderNone }
+
+// EndpointURL is the URL to paste into VideoNest's webhook settings: the
+// public URL joined with the optional --path. It returns "" when there is no
+// public URL, since a local address is useless to VideoNest.
+func EndpointURL(public, path string) string {
+	public = strings.TrimRight(strings.TrimSpace(public), "/")
+	if public == "" {
+		return ""
+	}
+	path = strings.TrimSpace(path)
+	switch {
+	case path == "":
+		return public
+	case strings.HasPrefix(path, "?"), strings.HasPrefix(path, "#"):
+		return public + "/" + path
+	}
+	// Keep a trailing slash: some webhook routes distinguish /hook from /hook/.
+	return public + "/" + strings.TrimLeft(path, "/")
+}
