@@ -254,3 +254,31 @@ const sampleBody = `{"event":"video.processed","timestamp":"2026-03-30T10:15:00Z
 func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
 
 func contextBackground() context.Context { return context.Background() }
+
+// runUntil starts a long-running command, waits until stdout contains want
+// (or the timeout), then interrupts it and returns what it printed.
+func (e *env) runUntil(args []string, want string, timeout time.Duration) (string, string, int) {
+	e.t.Helper()
+	c := exec.Command(hookscopeBin, args...)
+	c.Env = e.environ()
+	var out, errb syncBuffer
+	c.Stdout, c.Stderr = &out, &errb
+	if err := c.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(out.String(), want) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // let stderr catch up
+	c.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { c.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		c.Process.Kill()
+		<-done
+	}
+	return out.String(), errb.String(), c.ProcessState.ExitCode()
+}

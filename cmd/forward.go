@@ -40,7 +40,7 @@ Every delivery is recorded as an attempt (see show).`,
 			if len(o.forwardTo) == 0 && o.routes == "" {
 				return usageErrorf("forward needs a handler: --to localhost:3000 (or --routes FILE)")
 			}
-			return listenRun(c.Context(), f, o)
+			return listenRun(c, f, o)
 		},
 	}
 	addListenFlags(c, o)

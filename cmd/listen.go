@@ -17,6 +17,7 @@ import (
 	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/wire"
+	"github.com/hookscope/hookscope/tunnel"
 	"github.com/spf13/cobra"
 )
 
@@ -41,6 +42,14 @@ type listenOptions struct {
 	routes         string
 	appendPath     bool
 	skipVerify     bool
+
+	authtoken       string
+	domain          string
+	trafficPolicy   string
+	path            string
+	ngrokConnectURL string
+
+	portSet bool // --port given: the config's port does not apply
 }
 
 func addListenFlags(c *cobra.Command, o *listenOptions) {
@@ -60,6 +69,14 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.StringVar(&o.routes, "routes", "", "file of `EVENT-GLOB -> TARGET` lines routing events to handlers")
 	fs.BoolVar(&o.appendPath, "append-path", false, "append the incoming path to the target's path (default: a target with a path gets exactly that path)")
 	fs.BoolVar(&o.skipVerify, "skip-verify", false, "accept self-signed certificates on https handlers")
+	fs.StringVar(&o.authtoken, "authtoken", "", "ngrok authtoken (env NGROK_AUTHTOKEN, or `hookscope config set ngrok-authtoken`)")
+	fs.StringVar(&o.domain, "domain", "", "reserved ngrok domain for a stable public URL (e.g. hooks.example.ngrok.app)")
+	fs.StringVar(&o.domain, "url", "", "same as --domain")
+	fs.StringVar(&o.trafficPolicy, "traffic-policy", "", "ngrok traffic policy file, passed through to ngrok")
+	fs.StringVar(&o.path, "path", "", "path to show in the URL to register in VideoNest (e.g. /webhooks); every path is captured")
+	// For tests against a local stand-in: ngrok's cloud is not reachable there.
+	fs.StringVar(&o.ngrokConnectURL, "ngrok-connect-url", "", "ngrok agent connect address (host:port)")
+	fs.MarkHidden("ngrok-connect-url")
 }
 
 func newListenCmd(f *Factory) *cobra.Command {
@@ -78,7 +95,7 @@ Answers: 200 {"id":…} once stored; 413 over --max-body (recorded without body)
   hookscope listen --secret new --secret old   # during a secret rotation`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return listenRun(c.Context(), f, o)
+			return listenRun(c, f, o)
 		},
 	}
 	addListenFlags(c, o)
@@ -86,7 +103,14 @@ Answers: 200 {"id":…} once stored; 413 over --max-body (recorded without body)
 }
 
 // listenRun serves until ctx ends (Ctrl-C or SIGTERM).
-func listenRun(ctx context.Context, f *Factory, o *listenOptions) error {
+func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
+	ctx := c.Context()
+	o.portSet = c.Flags().Changed("port")
+	if !o.portSet {
+		if cfg, err := f.Config(); err == nil && cfg.Port != 0 {
+			o.port = cfg.Port
+		}
+	}
 	if o.port < 0 || o.port > 65535 {
 		return usageErrorf("--port must be 0 to 65535, not %d", o.port)
 	}
@@ -122,6 +146,13 @@ func listenRun(ctx context.Context, f *Factory, o *listenOptions) error {
 	if err != nil {
 		return listenError(o, err)
 	}
+	defer ln.Close()
+	tun, tunWarning, err := openTunnel(ctx, f, o)
+	if err != nil {
+		return err
+	}
+	defer tun.Close()
+
 	writeTimeout := time.Duration(0)
 	if o.forwardTimeout > 0 {
 		// Room to relay the handler's answer after waiting for it.
@@ -130,46 +161,55 @@ func listenRun(ctx context.Context, f *Factory, o *listenOptions) error {
 	srv := capture.NewServer(eng, writeTimeout)
 	addr := ln.Addr().(*net.TCPAddr)
 	localURL := "http://" + net.JoinHostPort(displayHost(o.host), strconv.Itoa(addr.Port))
-
-	out := newPrinter(f.IO, o.json)
-	sub := eng.Bus().Subscribe()
-	defer sub.Close()
-
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(wire.WrapListener(ln)) }()
-
-	out.ready(readyInfo{LocalURL: localURL, Port: addr.Port, DB: st.Path(), Secrets: len(secrets),
-		SecretSource: secretSrc, ForwardTo: targets})
-	if !o.json {
-		hints(f, secrets)
+	ready := readyInfo{LocalURL: localURL, Port: addr.Port, DB: st.Path(), Secrets: len(secrets),
+		SecretSource: secretSrc, ForwardTo: targets, Path: o.path}
+	if pub := tun.PublicURL(); pub != "" {
+		ready.PublicURL = pub
+		ready.RegisterURL = tunnel.EndpointURL(pub, o.path)
 	}
 
-	printDone := make(chan struct{})
-	go func() {
-		defer close(printDone)
-		for {
-			select {
-			case <-sub.Ready():
-				out.events(sub.Drain())
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	sub := eng.Bus().Subscribe()
+	defer sub.Close()
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- srv.Serve(wire.WrapListener(ln)) }()
+	if tun.Provider() != tunnel.ProviderNone {
+		// Only the capture server is reachable through the tunnel.
+		go func() { serveErr <- srv.Serve(wire.WrapListener(tun)) }()
+	}
 
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	feDone := make(chan error, 1)
+	if useTUI(f, o) {
+		go func() { feDone <- runTUI(runCtx, f, o, ready, st, sub, tun, fwd, secrets, tunWarning) }()
+	} else {
+		out := newPrinter(f.IO, o.json)
+		out.ready(ready)
+		if tunWarning != "" {
+			fmt.Fprintln(f.IO.ErrOut, "Warning: "+tunWarning)
+		}
+		if !o.json {
+			hints(f, secrets, tun.Provider() == tunnel.ProviderNone)
+		}
+		go func() { feDone <- out.run(runCtx, sub, tun.Events()) }()
+	}
+
+	var runErr error
 	select {
 	case <-ctx.Done():
+	case runErr = <-feDone: // the user quit the TUI
+		feDone <- nil
 	case err := <-serveErr:
-		if !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("the capture server stopped: %w", err)
+		if !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			runErr = fmt.Errorf("the capture server stopped: %w", err)
 		}
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	srv.Shutdown(shutCtx)
-	<-printDone
-	out.events(sub.Drain()) // what arrived while shutting down
-	return nil
+	stop()
+	<-feDone
+	return runErr
 }
 
 // newForwarder builds the relay from --forward-to/--to, --routes and the
@@ -238,7 +278,10 @@ func warnRemote(f *Factory, ts []forward.Target) {
 	}
 }
 
-func hints(f *Factory, secrets []string) {
+func hints(f *Factory, secrets []string, local bool) {
+	if local {
+		fmt.Fprintln(f.IO.ErrOut, "Local only: set NGROK_AUTHTOKEN (or `hookscope config set ngrok-authtoken …`) for a public URL to register in VideoNest.")
+	}
 	if len(secrets) == 0 {
 		fmt.Fprintln(f.IO.ErrOut, "No signing secret: signatures show as \"unchecked\". Pass --secret, set VIDEONEST_WEBHOOK_SECRET, or run `hookscope config set secret …`.")
 	}

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/tunnel"
 )
 
 // readyInfo is what the first output line announces.
@@ -22,6 +24,8 @@ type readyInfo struct {
 	Secrets      int
 	SecretSource string
 	ForwardTo    []string
+	Path         string
+	RegisterURL  string // public URL plus --path: what to paste into VideoNest
 }
 
 // printer is the headless front end: plain lines for people, NDJSON for
@@ -49,7 +53,11 @@ func (p *printer) ready(r readyInfo) {
 		if fwd == nil {
 			fwd = []string{}
 		}
-		p.enc.Encode(map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub,
+		var reg any
+		if r.RegisterURL != "" {
+			reg = r.RegisterURL
+		}
+		p.enc.Encode(map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub, "register_url": reg,
 			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version})
 		return
 	}
@@ -61,6 +69,43 @@ func (p *printer) ready(r readyInfo) {
 		fmt.Fprintf(p.w, "  → %s", strings.Join(r.ForwardTo, ", "))
 	}
 	fmt.Fprintf(p.w, "  (store %s)\n", r.DB)
+	if r.RegisterURL != "" {
+		fmt.Fprintf(p.w, "Register in VideoNest (Settings → Webhooks → Add Endpoint): %s\n", r.RegisterURL)
+	}
+}
+
+// run prints events until ctx ends, then what is still queued.
+func (p *printer) run(ctx context.Context, sub *capture.Sub, tunnelEvents <-chan tunnel.Event) error {
+	for {
+		select {
+		case <-sub.Ready():
+			p.events(sub.Drain())
+		case ev, ok := <-tunnelEvents:
+			if !ok {
+				tunnelEvents = nil
+				continue
+			}
+			p.tunnel(ev)
+		case <-ctx.Done():
+			p.events(sub.Drain())
+			return nil
+		}
+	}
+}
+
+func (p *printer) tunnel(ev tunnel.Event) {
+	if p.json {
+		m := map[string]any{"type": "tunnel", "state": ev.State.String(), "at": ev.At.UTC().Format(time.RFC3339Nano)}
+		if ev.URL != "" {
+			m["url"] = ev.URL
+		}
+		if ev.Err != "" {
+			m["error"] = ev.Err
+		}
+		p.enc.Encode(m)
+		return
+	}
+	fmt.Fprintf(p.w, "%s  %s\n", ev.At.Local().Format("15:04:05.000"), tunnelLine(ev))
 }
 
 func (p *printer) events(evs []capture.Event) {

@@ -158,7 +158,7 @@ With no subcommand it runs "listen".`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return listenRun(c.Context(), f, lo)
+			return listenRun(c, f, lo)
 		},
 	}
 	root.SetVersionTemplate("hookscope {{.Version}}\n")
