@@ -35,6 +35,7 @@ type listenOptions struct {
 	json       bool
 	provider   string
 	verifyOnly bool
+	generic    genericFlags
 
 	forwardTo      []string
 	forwardTimeout time.Duration
@@ -61,7 +62,8 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.StringVar(&o.maxBody, "max-body", "10MiB", "largest body captured; larger ones get 413 (e.g. 512KB, 10MiB)")
 	fs.BoolVar(&o.noTUI, "no-tui", false, "print one line per request instead of the terminal UI")
 	fs.BoolVar(&o.json, "json", false, "print NDJSON events (implies --no-tui)")
-	fs.StringVar(&o.provider, "provider", "", "judge signatures with this scheme only (default: detect from headers)")
+	fs.StringVar(&o.provider, "provider", "", "judge signatures with this scheme only: videonest, github, stripe, standard-webhooks (svix), shopify, generic (default: detect from headers)")
+	addGenericFlags(fs, &o.generic)
 	fs.BoolVar(&o.verifyOnly, "verify-only", false, "answer 401 (still recorded) to requests whose signature is not valid")
 	fs.StringArrayVar(&o.forwardTo, "forward-to", nil, "forward each request to this handler (repeat to fan out): 3000, :3000, localhost:3000/webhooks, https://…")
 	fs.DurationVar(&o.forwardTimeout, "forward-timeout", forward.ProviderTimeout, "give up on the handler after this long (0 = wait forever, e.g. at a breakpoint)")
@@ -127,12 +129,16 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	if err != nil {
 		return err
 	}
+	schemes, provider, err := o.generic.schemes(c.Flags(), o.provider)
+	if err != nil {
+		return err
+	}
 	st, err := f.Store()
 	if err != nil {
 		return err
 	}
 	eng := capture.New(capture.Config{Store: st, Secrets: secrets, MaxBody: maxBody,
-		Provider: o.provider, VerifyOnly: o.verifyOnly})
+		Schemes: schemes, Provider: provider, VerifyOnly: o.verifyOnly})
 	fwd, targets, err := newForwarder(f, o, st, eng.Bus())
 	if err != nil {
 		return err
@@ -193,6 +199,7 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 		}
 		go func() { feDone <- out.run(runCtx, sub, tun.Events()) }()
 	}
+	defer announceListen(f, st.Path(), localURL, o.path)()
 
 	var runErr error
 	select {

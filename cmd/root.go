@@ -176,6 +176,11 @@ With no subcommand it runs "listen".`,
 		newListCmd(f),
 		newShowCmd(f),
 		newConfigCmd(f),
+		newTriggerCmd(f),
+		newCheckCmd(f),
+		newVerifyCmd(f),
+		newExportCmd(f),
+		newImportCmd(f),
 	)
 	for _, c := range extraCommands {
 		root.AddCommand(c(f))

@@ -168,5 +168,9 @@ func Judge(schemes []Scheme, forced string, h http.Header, body []byte, secrets 
 	return schemes[0].Verify(h, body, secrets)
 }
 
-// Default is the scheme list hookscope uses when nothing else is configured.
-func Default() []Scheme { return []Scheme{VideoNest{}} }
+// Default is the scheme list hookscope uses when nothing else is configured:
+// VideoNest first (the fallback verdict), then every provider hookscope
+// detects from its headers.
+func Default() []Scheme {
+	return []Scheme{VideoNest{}, GitHub{}, Stripe{}, StandardWebhooks{}, Shopify{}}
+}
