@@ -1,0 +1,320 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/tui/components/footer"
+	"github.com/hookscope/hookscope/tui/components/header"
+	"github.com/hookscope/hookscope/tui/components/list"
+	"github.com/hookscope/hookscope/tunnel"
+)
+
+// Every function here that touches the store, the handler, a file, the
+// terminal or a clock-driven wait returns a tea.Cmd: Bubble Tea runs it
+// on its own goroutine and hands the result back to Update as a message.
+
+// batchGap is the least time between two batches of arrivals. At 1 000
+// webhooks/s the UI then redraws 20 times a second for 50 requests each,
+// instead of a thousand times for one.
+const batchGap = 50 * time.Millisecond
+
+func waitEvents(ctx context.Context, ev Events, last time.Time) tea.Cmd {
+	if ev == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		if ctx.Err() != nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ev.Ready():
+		}
+		if wait := batchGap - time.Since(last); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		return arrivalsMsg{events: ev.Drain(), at: time.Now()}
+	}
+}
+
+func waitTunnel(ctx context.Context, ch <-chan tunnel.Event) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-ch:
+			if !ok {
+				return nil
+			}
+			return header.TunnelMsg(ev)
+		}
+	}
+}
+
+// healthEvery spaces probes of the forward target; probeTimeout keeps a
+// hung handler from looking "up".
+const (
+	healthEvery  = 3 * time.Second
+	probeTimeout = 2 * time.Second
+)
+
+func probe(ctx context.Context, h func(context.Context) error) tea.Cmd {
+	if h == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		c, cancel := context.WithTimeout(ctx, probeTimeout)
+		defer cancel()
+		return header.HealthMsg{Err: h(c)}
+	}
+}
+
+const noTarget = "nothing to replay to: hookscope is not forwarding (start it with --forward-to URL)"
+
+func (m *Model) replay() tea.Cmd {
+	row, ok := m.list.Selected()
+	switch {
+	case !ok:
+		return m.footer.SetStatus(footer.Warning, "no request selected")
+	case m.o.Replay == nil:
+		return m.footer.SetStatus(footer.Warning, noTarget)
+	case row.Rec.Refused != 0:
+		return m.footer.SetStatus(footer.Warning, "this request was refused, so its body was not kept: nothing to replay")
+	}
+	m.list.Pin()
+	ctx, replay, rec := m.ctx, m.o.Replay, row.Rec
+	return tea.Batch(
+		m.footer.SetStatus(footer.Info, "replaying "+rec.ID+"…"),
+		func() tea.Msg {
+			a, err := replay(ctx, rec.ID, nil)
+			return replayDoneMsg{id: rec.ID, rec: rec, attempt: a, err: err}
+		})
+}
+
+func (m *Model) replayDone(msg replayDoneMsg) tea.Cmd {
+	what := "replay"
+	if msg.edited {
+		what = "edited replay"
+	}
+	if msg.err != nil {
+		return m.footer.SetStatus(footer.Failure, what+" of "+msg.id+" failed: "+msg.err.Error())
+	}
+	if msg.attempt == nil {
+		return m.footer.SetStatus(footer.Success, what+" of "+msg.id+" sent")
+	}
+	a := *msg.attempt
+	if a.RequestID == "" {
+		a.RequestID = msg.id
+	}
+	m.detail.AddAttempt(a)
+	cmd := m.list.Forwarded([]list.Delivery{{Rec: msg.rec, Att: a}})
+	level, text := footer.Success, fmt.Sprintf("%s of %s → %d in %s", what, msg.id, a.Status, list.Latency(a.Latency))
+	switch {
+	case a.Status == 0:
+		level, text = footer.Failure, fmt.Sprintf("%s of %s got no answer: %s", what, msg.id, a.Error)
+	case a.Status < 200 || a.Status > 299:
+		level = footer.Warning
+	}
+	if msg.edited && !m.o.CanResign {
+		text += " (no secret configured: the edited body went out with a signature that does not match)"
+		level = max(level, footer.Warning)
+	}
+	return tea.Batch(cmd, m.footer.SetStatus(level, text))
+}
+
+// edit writes the selected body to a temp file for $VISUAL/$EDITOR.
+func (m *Model) edit() tea.Cmd {
+	row, ok := m.list.Selected()
+	switch {
+	case !ok:
+		return m.footer.SetStatus(footer.Warning, "no request selected")
+	case m.o.Replay == nil:
+		return m.footer.SetStatus(footer.Warning, noTarget)
+	case row.Rec.Refused != 0:
+		return m.footer.SetStatus(footer.Warning, "this request was refused, so its body was not kept: nothing to edit")
+	}
+	m.list.Pin()
+	loaded, _, have := m.detail.Record()
+	if have && loaded.ID != row.Rec.ID {
+		have = false
+	}
+	ctx, be, id := m.ctx, m.o.Backend, row.Rec.ID
+	return func() tea.Msg {
+		rec := loaded
+		if !have {
+			var err error
+			if rec, err = be.Get(ctx, id); err != nil {
+				return statusMsg{footer.Failure, "cannot read " + id + ": " + err.Error()}
+			}
+		}
+		text, ext, err := editable(rec.Body)
+		if err != nil {
+			return statusMsg{footer.Warning, err.Error()}
+		}
+		f, err := os.CreateTemp("", "hookscope-"+id+"-*"+ext)
+		if err != nil {
+			return statusMsg{footer.Failure, "cannot create a file to edit: " + err.Error()}
+		}
+		_, werr := f.Write(text)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			os.Remove(f.Name())
+			return statusMsg{footer.Failure, "cannot write the file to edit: " + werr.Error()}
+		}
+		r := *rec
+		r.Body, r.Headers = nil, nil
+		return editReadyMsg{id: id, rec: r, path: f.Name(), original: text, editor: editorCommand(f.Name())}
+	}
+}
+
+// editable is the body as a person edits it: JSON indented (raw, not
+// sanitised: it goes to an editor, not the screen), text as is.
+func editable(body []byte) ([]byte, string, error) {
+	switch payload.Decode(body).Kind {
+	case payload.Empty:
+		return nil, "", errors.New("the body is empty: nothing to edit")
+	case payload.Binary:
+		return nil, "", errors.New("the body is binary: it cannot be edited as text (try `hookscope replay ID --set`)")
+	case payload.JSON:
+		var b bytes.Buffer
+		if json.Indent(&b, bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")), "", "  ") == nil {
+			b.WriteByte('\n')
+			return b.Bytes(), ".json", nil
+		}
+	}
+	return body, ".txt", nil
+}
+
+// editorCommand is $VISUAL, else $EDITOR, else vi; either may carry
+// arguments ("code -w").
+func editorCommand(path string) *exec.Cmd {
+	ed := os.Getenv("VISUAL")
+	if strings.TrimSpace(ed) == "" {
+		ed = os.Getenv("EDITOR")
+	}
+	args := strings.Fields(ed)
+	if len(args) == 0 {
+		args = []string{"vi"}
+	}
+	return exec.Command(args[0], append(args[1:], path)...)
+}
+
+func (m *Model) openEditor(msg editReadyMsg) tea.Cmd {
+	c := msg.editor
+	if m.editorIn != nil {
+		c.Stdin, c.Stdout, c.Stderr = m.editorIn, m.editorOut, m.editorOut
+	}
+	return tea.ExecProcess(c, func(err error) tea.Msg { return editDoneMsg{editReadyMsg: msg, err: err} })
+}
+
+func (m *Model) editDone(msg editDoneMsg) tea.Cmd {
+	ctx, replay := m.ctx, m.o.Replay
+	read := func() ([]byte, error) {
+		defer os.Remove(msg.path)
+		if msg.err != nil {
+			return nil, fmt.Errorf("the editor failed (%v): nothing replayed", msg.err)
+		}
+		b, err := os.ReadFile(msg.path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the edited file: %v", err)
+		}
+		return b, nil
+	}
+	return tea.Batch(
+		m.footer.SetStatus(footer.Info, "replaying the edited body of "+msg.id+"…"),
+		func() tea.Msg {
+			b, err := read()
+			if err != nil {
+				return statusMsg{footer.Failure, err.Error()}
+			}
+			if len(bytes.TrimSpace(b)) == 0 {
+				return statusMsg{footer.Info, "edit cancelled: the file was left empty"}
+			}
+			if bytes.Equal(bytes.TrimSpace(b), bytes.TrimSpace(msg.original)) {
+				return statusMsg{footer.Info, "edit cancelled: the body was not changed"}
+			}
+			a, err := replay(ctx, msg.id, b)
+			return replayDoneMsg{id: msg.id, rec: msg.rec, attempt: a, err: err, edited: true}
+		})
+}
+
+// copy puts text on the clipboard through the terminal.
+func (m *Model) copy(what, text string) tea.Cmd {
+	clip := m.clipboard
+	return func() tea.Msg {
+		if err := clip(text); err != nil {
+			return statusMsg{footer.Failure, "cannot copy: " + err.Error()}
+		}
+		return statusMsg{footer.Success, "copied " + what}
+	}
+}
+
+// copyCurl copies the selected request as a curl command aimed at where
+// it was last delivered, else the forward target, else hookscope itself.
+func (m *Model) copyCurl() tea.Cmd {
+	row, ok := m.list.Selected()
+	if !ok {
+		return m.footer.SetStatus(footer.Warning, "no request selected")
+	}
+	loaded, atts, have := m.detail.Record()
+	if have && loaded.ID != row.Rec.ID {
+		have = false
+	}
+	ctx, be, id, clip := m.ctx, m.o.Backend, row.Rec.ID, m.clipboard
+	target := ""
+	if len(m.o.Targets) > 0 {
+		target = m.o.Targets[0]
+	}
+	local := strings.TrimSuffix(m.o.LocalURL, "/")
+	return func() tea.Msg {
+		rec := loaded
+		if !have {
+			var err error
+			if rec, err = be.Get(ctx, id); err != nil {
+				return statusMsg{footer.Failure, "cannot read " + id + ": " + err.Error()}
+			}
+			atts, _ = be.Attempts(ctx, id)
+		}
+		url := local + rec.URI()
+		switch {
+		case len(atts) > 0:
+			url = atts[len(atts)-1].URL
+		case target != "":
+			url = target
+		}
+		cmd := curlCommand(rec, url)
+		if err := clip(cmd); err != nil {
+			return statusMsg{footer.Failure, "cannot copy: " + err.Error()}
+		}
+		return statusMsg{footer.Success, "copied a curl command for " + id + " (" + payload.HumanSize(int64(len(cmd))) + ") to " + url}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+var _ = inspect.Record{}

@@ -1,0 +1,121 @@
+package header
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/capture"
+	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/tui/styles"
+	"github.com/hookscope/hookscope/tunnel"
+)
+
+func TestMain(m *testing.M) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	os.Exit(m.Run())
+}
+
+func view(m Model, w int) string {
+	m.SetWidth(w)
+	return m.View()
+}
+
+func TestLocalOnly(t *testing.T) {
+	m := New(new(styles.Default()), Config{LocalURL: "http://127.0.0.1:8080"})
+	v := view(m, 120)
+	for _, want := range []string{"http://127.0.0.1:8080", "set NGROK_AUTHTOKEN for a public URL", "not forwarding", "no secret: signatures unchecked", "received 0"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("lacks %q:\n%s", want, v)
+		}
+	}
+	if m.URL() != "http://127.0.0.1:8080" {
+		t.Error(m.URL())
+	}
+}
+
+func TestTunnelStates(t *testing.T) {
+	m := New(new(styles.Default()), Config{LocalURL: "http://127.0.0.1:8080", HasTunnel: true})
+	if v := view(m, 120); !strings.Contains(v, "http://127.0.0.1:8080  ○ connecting…") || strings.Contains(v, "NGROK_AUTHTOKEN") {
+		t.Errorf("before the first event:\n%s", v)
+	}
+	m, _ = m.Update(TunnelMsg{State: tunnel.Online, URL: "https://a.ngrok.app"})
+	if v := view(m, 120); !strings.Contains(v, "https://a.ngrok.app  ● online") || m.URL() != "https://a.ngrok.app" {
+		t.Errorf("online:\n%s", v)
+	}
+	m, _ = m.Update(TunnelMsg{State: tunnel.Offline, Err: "connection lost (EOF)\x1b[2J"})
+	v := view(m, 140)
+	if !strings.Contains(v, `✗ offline, reconnecting (connection lost (EOF)\x1b[2J)`) {
+		t.Errorf("offline:\n%s", v)
+	}
+}
+
+func TestForwardHealthAndSecret(t *testing.T) {
+	m := New(new(styles.Default()), Config{LocalURL: "http://127.0.0.1:8080", Targets: []string{"http://localhost:3000/hooks", "http://localhost:4000"},
+		HasHealth: true, SecretMask: "****ab12"})
+	if v := view(m, 120); !strings.Contains(v, "forward → http://localhost:3000/hooks (+1 more)  ○ checking…") || !strings.Contains(v, "secret ****ab12") {
+		t.Errorf("before a probe:\n%s", v)
+	}
+	m, _ = m.Update(HealthMsg{})
+	if v := view(m, 120); !strings.Contains(v, "● up") {
+		t.Errorf("up:\n%s", v)
+	}
+	m, _ = m.Update(HealthMsg{Err: errors.New("dial tcp 127.0.0.1:3000: connect: connection refused")})
+	if v := view(m, 160); !strings.Contains(v, "✗ refused dial tcp 127.0.0.1:3000: connect") {
+		t.Errorf("refused:\n%s", v)
+	}
+}
+
+func TestCountsSessionTallies(t *testing.T) {
+	m := New(new(styles.Default()), Config{LocalURL: "x", Targets: []string{"t"}})
+	rec := func(s signature.Status) *inspect.Record {
+		return &inspect.Record{Signature: signature.Verdict{Status: s}}
+	}
+	m.Count([]capture.Event{
+		{Type: capture.Captured, Record: rec(signature.Valid)},
+		{Type: capture.Captured, Record: rec(signature.Valid)},
+		{Type: capture.Captured, Record: rec(signature.Invalid)},
+		{Type: capture.Captured, Record: rec(signature.Missing)},
+		{Type: capture.Captured, Record: rec(signature.Unchecked)},
+		{Type: capture.Forwarded, Attempt: &inspect.Attempt{Status: 204}},
+		{Type: capture.Forwarded, Attempt: &inspect.Attempt{Status: 500}},
+		{Type: capture.Forwarded, Attempt: &inspect.Attempt{Status: 0, Error: "refused"}},
+		{Type: capture.Forwarded, Attempt: &inspect.Attempt{Status: 200, Replay: true}},
+		{Type: capture.StoreFail, Err: "disk full"},
+	})
+	want := Counts{Received: 5, Valid: 2, Invalid: 1, Missing: 1, Unchecked: 1, ForwardOK: 1, ForwardFailed: 2, StoreFailed: 1}
+	if m.Counts() != want {
+		t.Fatalf("%+v", m.Counts())
+	}
+	v := view(m, 160)
+	for _, s := range []string{"received 5", "✓ valid 2", "✗ invalid 1", "– missing 1", "? unchecked 1", "forwarded ok 1  failed 2", "not stored (503) 1"} {
+		if !strings.Contains(v, s) {
+			t.Errorf("lacks %q:\n%s", s, v)
+		}
+	}
+}
+
+func TestFitsAnyWidth(t *testing.T) {
+	m := New(new(styles.Default()), Config{LocalURL: "http://127.0.0.1:8080/\x1b]52;c;eA==\x07", Targets: []string{"http://h/\x1b[2J"}, SecretMask: "****\x1b[5m"})
+	for w := 20; w < 200; w += 9 {
+		v := view(m, w)
+		lines := strings.Split(v, "\n")
+		if len(lines) != Height {
+			t.Fatalf("%d lines", len(lines))
+		}
+		for _, l := range lines {
+			if ansi.StringWidth(l) != w {
+				t.Fatalf("width %d: %q", w, l)
+			}
+		}
+		if strings.ContainsAny(v, "\x1b\x07") {
+			t.Fatalf("escape reached the header: %q", v)
+		}
+	}
+}

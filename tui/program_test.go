@@ -1,0 +1,87 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/capture"
+	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/tui/internal/tuitest"
+)
+
+// TestProgram runs the model in a real Bubble Tea program (teatest):
+// first page, a live arrival, keys, and a clean quit.
+func TestProgram(t *testing.T) {
+	t.Parallel()
+	o, st := fixtureOptions(t)
+	var bus capture.Bus
+	o.Events = bus.Subscribe()
+	tm := teatest.NewTestModel(t, New(o), teatest.WithInitialTermSize(100, 30))
+	wait := func(s string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
+			teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}
+	wait("video.transcoding")
+
+	r := &inspect.Record{ReceivedAt: tuitest.Now, Method: "POST", Path: "/live", Event: "video.created",
+		Body: []byte(`{"event":"video.created"}`), Size: 25, Signature: signature.Verdict{Status: signature.Valid}}
+	if err := st.Insert(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	bus.Publish(capture.Event{Type: capture.Captured, Record: r})
+	wait("received 1")
+	wait("/live")
+
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	tm.Type("2")
+	wait("Headers (0, as received)")
+	tm.Type("q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	m := tm.FinalModel(t).(Model)
+	if m.focus != focusDetail || m.detail.Tab() != 1 {
+		t.Errorf("final focus %v tab %v", m.focus, m.detail.Tab())
+	}
+	if row, _ := m.list.Selected(); row.Rec.ID != r.ID {
+		t.Errorf("selected %s, want the live arrival %s", row.Rec.ID, r.ID)
+	}
+}
+
+// TestPagingRealStore scrolls a store of many requests from the root
+// model, as a user holding pgdown would.
+func TestPagingRealStore(t *testing.T) {
+	t.Parallel()
+	const n = 2000
+	st := tuitest.OpenStore(t)
+	tuitest.SeedMany(t, st, n)
+	d := drive(t, Options{Backend: st, LocalURL: "http://127.0.0.1:8080", Now: tuitest.Clock}, 120, 40)
+	if !strings.Contains(d.View(), "Requests 1/2,000") {
+		t.Fatalf("%s", d.View())
+	}
+	// Past the first, the list's refresh timer is dropped (it would
+	// only add latencies) so that each key costs only its page loads.
+	d.Patience = 100 * time.Millisecond
+	for range n / 10 {
+		d.Keys("pgdown")
+		if l := root(d).list.Len(); l > 400 {
+			t.Fatalf("window holds %d rows", l)
+		}
+		if row, _ := root(d).list.Selected(); row.Rec.ID == tuitest.GeneratedID(0) {
+			break
+		}
+	}
+	if row, _ := root(d).list.Selected(); row.Rec.ID != tuitest.GeneratedID(0) {
+		t.Fatalf("after paging down: %s, want the oldest", row.Rec.ID)
+	}
+	checkScreen(t, d.View(), 120, 40)
+	if !strings.Contains(d.View(), "2,000/2,000") || !strings.Contains(d.View(), tuitest.GeneratedID(0)) {
+		t.Errorf("bottom:\n%s", d.View())
+	}
+}
