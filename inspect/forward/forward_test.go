@@ -290,3 +290,21 @@ func FuzzParseTarget(f *testing.F) {
 		}
 	})
 }
+
+func TestPrepareResignsWithTheCapturesScheme(t *testing.T) {
+	st := newStore(t)
+	rec := captured(t, st, `{"type":"invoice.paid"}`)
+	rec.Headers = append(rec.Headers, inspect.Header{Name: "Stripe-Signature", Value: "t=1,v1=00"})
+	rec.Signature.Scheme = "stripe"
+	out, _, err := Prepare(rec, Edit{Resign: true, Secret: "whsec_x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	for _, x := range out.Headers {
+		h.Add(x.Name, x.Value)
+	}
+	if v := (signature.Stripe{}).Verify(h, out.Body, []string{"whsec_x"}); v.Status != signature.Valid {
+		t.Errorf("re-signed Stripe capture: %+v", v)
+	}
+}

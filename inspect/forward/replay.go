@@ -23,7 +23,7 @@ type Edit struct {
 	// Secret signs changed bodies; "" leaves the captured signature, which
 	// then no longer matches.
 	Secret string
-	Scheme signature.Scheme // nil = VideoNest
+	Scheme signature.Scheme // nil = the scheme that judged the capture, else VideoNest
 }
 
 // Prepare returns a copy of rec with the edit applied: new body, new
@@ -60,6 +60,9 @@ func Prepare(rec *inspect.Record, e Edit) (out *inspect.Record, notes []string, 
 		return &cp, notes, nil
 	}
 	scheme := e.Scheme
+	if scheme == nil {
+		scheme = signature.ByName(rec.Signature.Scheme)
+	}
 	if scheme == nil {
 		scheme = signature.VideoNest{}
 	}

@@ -51,3 +51,15 @@ func WithGeneric(g Generic) []Scheme {
 	d := Default()
 	return append([]Scheme{d[0], g}, d[1:]...)
 }
+
+// ByName returns the default scheme called name, or nil. Replays re-sign
+// with the scheme that judged the capture, so a Stripe capture gets a fresh
+// Stripe-Signature rather than a VideoNest header.
+func ByName(name string) Scheme {
+	for _, s := range Default() {
+		if s.Name() == name {
+			return s
+		}
+	}
+	return nil
+}
