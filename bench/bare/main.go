@@ -1,0 +1,64 @@
+// Command bare is the benchmark's baseline: plain net/http that reads the
+// whole body and answers 200, the least any webhook handler does. It is
+// also the handler behind `hookscope forward`, the proxy and replay.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
+	addrFile := flag.String("addrfile", "", "write the listening address here once ready")
+	flag.Parse()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				http.Error(w, "could not read the body", http.StatusBadRequest)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"received":true}`+"\n")
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	if err := writeAddr(*addrFile, ln.Addr().String()); err != nil {
+		log.Fatal(err)
+	}
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
+
+// writeAddr publishes the address atomically, so a reader never sees half.
+func writeAddr(path, addr string) error {
+	if path == "" {
+		fmt.Println(addr)
+		return nil
+	}
+	if err := os.WriteFile(path+".tmp", []byte(addr), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(path+".tmp", path)
+}
