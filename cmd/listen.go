@@ -137,6 +137,11 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	if err != nil {
 		return err
 	}
+	// Refuse a damaged store now, not at the first webhook: it is never
+	// written to, so nothing could be captured.
+	if err := st.Check(ctx); err != nil {
+		return err
+	}
 	eng := capture.New(capture.Config{Store: st, Secrets: secrets, MaxBody: maxBody,
 		Schemes: schemes, Provider: provider, VerifyOnly: o.verifyOnly})
 	fwd, targets, err := newForwarder(f, o, st, eng.Bus())

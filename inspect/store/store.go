@@ -40,6 +40,10 @@ var (
 	// ErrUnavailable wraps every failure to commit a capture: locked, full,
 	// read-only. The capture handler turns it into a 503.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrLocked is another process holding the write lock past BusyTimeout.
+	ErrLocked = fmt.Errorf("the database is locked by another process (waited %s)", BusyTimeout)
+	// ErrDamaged is a store file SQLite finds damaged: never written to.
+	ErrDamaged = errors.New("the database file is damaged")
 )
 
 // Options tune Open.
@@ -64,6 +68,10 @@ type Store struct {
 	statMu  sync.Mutex
 	commits int64
 	rows    int64
+
+	checkMu sync.Mutex
+	checked bool  // the file passed Check in this process
+	damaged error // set for good once the file is known to be damaged
 }
 
 // Stats counts the writer's transactions and rows, to show group commit at work.
@@ -80,6 +88,10 @@ type job struct {
 	rec *inspect.Record
 	att *inspect.Attempt
 	err chan error
+	// ctx is the waiter's: once it is done the sender has had its 503, and
+	// committing the row then would only make the provider's retry a
+	// duplicate (after a lock clears, every queued capture would).
+	ctx context.Context
 }
 
 // DefaultPath is $XDG_DATA_HOME/hookscope/hookscope.db (~/.local/share when unset).
@@ -197,6 +209,112 @@ func checkForeign(path string) error {
 	return foreign
 }
 
+// Check makes sure the file is sound before anything is written to it, once
+// per process (SQLite's quick_check reads every page: about a tenth of a
+// second per 200 MB). Writing to a damaged file would bury the damage under
+// new pages, and a checkpoint truncates the file to the size a damaged header
+// claims, so a damaged store is refused for good and left as it is. The
+// writer calls Check before its first commit; listen calls it at start to
+// say so at once.
+func (s *Store) Check(ctx context.Context) error {
+	s.checkMu.Lock()
+	defer s.checkMu.Unlock()
+	if s.damaged != nil {
+		return s.damaged
+	}
+	if s.checked {
+		return nil
+	}
+	var problems []string
+	rows, err := s.w.QueryContext(ctx, `PRAGMA quick_check(3)`)
+	if err == nil {
+		for rows.Next() {
+			var p string
+			if err = rows.Scan(&p); err != nil {
+				break
+			}
+			problems = append(problems, p)
+		}
+		if err == nil {
+			err = rows.Err()
+		}
+		rows.Close()
+	}
+	switch {
+	case err != nil && isCorrupt(err):
+		s.markDamaged(err)
+		return s.damaged
+	case err != nil:
+		return fmt.Errorf("cannot check the store %s: %s", s.path, describe(err))
+	case len(problems) != 1 || problems[0] != "ok":
+		s.markDamaged(errors.New(strings.Join(problems, "; ")))
+		return s.damaged
+	}
+	s.checked = true
+	return nil
+}
+
+// markDamaged latches the store as damaged: no write reaches the file again
+// in this process. Call with checkMu held.
+func (s *Store) markDamaged(cause error) {
+	if s.damaged == nil {
+		s.damaged = damagedError(fmt.Sprintf("the store %s is damaged (SQLite: %s); hookscope will not write to it and left it as it is: move it aside and pass another --db (sqlite3's .recover may rescue its rows)",
+			s.path, firstLine(cause.Error())))
+	}
+}
+
+// damagedError is the sentence a user reads about a damaged store; it is ErrDamaged.
+type damagedError string
+
+func (e damagedError) Error() string        { return string(e) }
+func (e damagedError) Is(target error) bool { return target == ErrDamaged }
+
+func firstLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "***") {
+			s = l
+			break
+		}
+	}
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// latchCorrupt marks the store damaged when SQLite met damage while writing.
+func (s *Store) latchCorrupt(err error) {
+	if isCorrupt(err) {
+		s.checkMu.Lock()
+		s.markDamaged(err)
+		s.checkMu.Unlock()
+	}
+}
+
+// isBusy reports another process's lock outlasting BusyTimeout.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}
+
+// isCorrupt reports errors that mean the file itself is damaged.
+func isCorrupt(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+			return true
+		}
+	}
+	return false
+}
+
 // Path is the file the store lives in.
 func (s *Store) Path() string { return s.path }
 
@@ -221,7 +339,7 @@ func (s *Store) Insert(ctx context.Context, rec *inspect.Record) error {
 	if rec.ID == "" {
 		rec.ID = s.ids.Next(rec.ReceivedAt)
 	}
-	j := &job{rec: rec, err: make(chan error, 1)}
+	j := &job{rec: rec, err: make(chan error, 1), ctx: ctx}
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():
@@ -286,6 +404,9 @@ func (s *Store) commit(batch []*job) {
 	errs := make([]error, len(batch))
 	err := func() error {
 		ctx := context.Background()
+		if err := s.Check(ctx); err != nil {
+			return err
+		}
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -303,6 +424,10 @@ func (s *Store) commit(batch []*job) {
 		for i, j := range batch {
 			var res sql.Result
 			var err error
+			if j.ctx != nil && j.ctx.Err() != nil {
+				errs[i] = j.ctx.Err() // answered 503 already: not stored
+				continue
+			}
 			if j.rec != nil {
 				if recStmt == nil {
 					if recStmt, err = tx.PrepareContext(ctx, insertSQL); err != nil {
@@ -326,6 +451,7 @@ func (s *Store) commit(batch []*job) {
 			if err != nil {
 				if isFatal(err) {
 					tx.Rollback()
+					s.latchCorrupt(err)
 					return err
 				}
 				errs[i] = err // e.g. a duplicate id: this row only
@@ -337,6 +463,7 @@ func (s *Store) commit(batch []*job) {
 			return tx.Rollback()
 		}
 		if err := tx.Commit(); err != nil {
+			s.latchCorrupt(err)
 			return err
 		}
 		s.statMu.Lock()
@@ -350,7 +477,10 @@ func (s *Store) commit(batch []*job) {
 		if err != nil {
 			e = err
 		}
-		if e != nil {
+		switch {
+		case e != nil && isBusy(e):
+			e = fmt.Errorf("%w: %w", ErrUnavailable, ErrLocked)
+		case e != nil:
 			e = fmt.Errorf("%w: %s", ErrUnavailable, describe(e))
 		}
 		j.err <- e
@@ -369,6 +499,9 @@ func isFatal(err error) bool {
 
 // describe turns a SQLite error into words a user can act on.
 func describe(err error) string {
+	if errors.Is(err, ErrDamaged) {
+		return "the database file is damaged; hookscope will not write to it"
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
@@ -379,7 +512,7 @@ func describe(err error) string {
 		case sqlite3.SQLITE_READONLY:
 			return "the database is read-only"
 		case sqlite3.SQLITE_IOERR:
-			return "disk I/O error"
+			return "disk I/O error (is the disk full, read-only or failing?)"
 		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
 			return "the database file is damaged"
 		case sqlite3.SQLITE_CONSTRAINT:
@@ -459,11 +592,27 @@ func attemptArgs(a *inspect.Attempt) []any {
 		nonNil(a.RespBody), a.Error, a.Replay, a.TimedOutForProvider}
 }
 
+// AttemptPatience bounds how long AddAttempt outwaits another process's
+// write lock. A replay is not on VideoNest's clock, so unlike a capture (503
+// after BusyTimeout) it keeps trying rather than tell the user "locked".
+const AttemptPatience = 15 * time.Second
+
 // AddAttempt records one delivery of a captured request to a handler and
 // returns once it is committed. Attempts share the capture writer's
 // transactions, so recording them never competes with captures for the lock.
+// A store locked by another process is retried for up to AttemptPatience.
 func (s *Store) AddAttempt(ctx context.Context, a *inspect.Attempt) error {
-	j := &job{att: a, err: make(chan error, 1)}
+	giveUp := time.Now().Add(AttemptPatience)
+	for {
+		err := s.addAttempt(ctx, a)
+		if err == nil || !errors.Is(err, ErrLocked) || ctx.Err() != nil || time.Now().After(giveUp) {
+			return err
+		}
+	}
+}
+
+func (s *Store) addAttempt(ctx context.Context, a *inspect.Attempt) error {
+	j := &job{att: a, err: make(chan error, 1), ctx: ctx}
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():

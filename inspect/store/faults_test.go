@@ -1,0 +1,106 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+)
+
+// TestDamagedStoreIsNeverWritten: a store with a damaged page opens (list
+// and show may still read what they can), but Check refuses it and no
+// capture or attempt is written: the file keeps its bytes.
+func TestDamagedStoreIsNeverWritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var first string
+	for i := 0; i < 200; i++ {
+		r := rec("/seed", strings.Repeat("b", 3000))
+		if err := s.Insert(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if first == "" {
+			first = r.ID
+		}
+	}
+	s.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pageSize = 4096
+	mid := len(b) / pageSize / 2
+	copy(b[mid*pageSize:(mid+1)*pageSize], bytes.Repeat([]byte{0xde, 0xad}, pageSize/2))
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	err = s.Check(ctx)
+	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Check: %v; want ErrDamaged, one line naming the file", err)
+	}
+	err = s.Insert(ctx, rec("/after", "x"))
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("Insert into a damaged store: %v", err)
+	}
+	err = s.AddAttempt(ctx, &inspect.Attempt{RequestID: first, At: time.Now(), URL: "http://x", Status: 200})
+	if err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("AddAttempt to a damaged store: %v", err)
+	}
+	s.Close()
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, b) {
+		t.Error("the damaged file was written to")
+	}
+}
+
+// TestAttemptOutwaitsALock: a replay's attempt waits for another process's
+// write lock longer than a capture would, instead of failing with "locked".
+func TestAttemptOutwaitsALock(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	r := rec("/a", "x")
+	if err := s.Insert(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", "file:"+s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(BusyTimeout+time.Second, func() { conn.ExecContext(ctx, "ROLLBACK"); conn.Close() })
+
+	// A capture gives up after BusyTimeout and says why.
+	err = s.Insert(ctx, rec("/locked", "y"))
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "locked by another process") {
+		t.Errorf("Insert under a held lock: %v", err)
+	}
+	// An attempt started now outlasts the lock.
+	if err := s.AddAttempt(ctx, &inspect.Attempt{RequestID: r.ID, At: time.Now(), URL: "http://x", Status: 200, Replay: true}); err != nil {
+		t.Fatalf("AddAttempt: %v", err)
+	}
+	if atts, _ := s.Attempts(ctx, r.ID); len(atts) != 1 {
+		t.Errorf("%d attempts recorded", len(atts))
+	}
+}
