@@ -28,6 +28,16 @@ const DefaultMaxBody = 10 << 20
 // 10 s; answering 503 well before lets it record a clean failure and retry.
 const DefaultCommitTimeout = 5 * time.Second
 
+// BodyIdleTimeout drops a request whose body stops arriving for this long.
+// VideoNest sends the body at once and gives up after 10 s, so nobody waits
+// on a body stalled that long; the server's ReadTimeout alone would hold the
+// connection and its buffer for a minute. A body that keeps coming, however
+// slowly, is read until BodyTimeout.
+const BodyIdleTimeout = 10 * time.Second
+
+// BodyTimeout bounds reading one body, however it trickles in.
+const BodyTimeout = 60 * time.Second
+
 // Relay delivers a committed request to the developer's handler and, when
 // it owns the answer, writes the handler's response to w. It returns false
 // when the engine should answer the sender itself.
@@ -110,7 +120,13 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	body, tooBig, err := readBody(r.Body, r.ContentLength, e.cfg.MaxBody)
+	rc := http.NewResponseController(w)
+	body, tooBig, err := readBody(&idleReader{r: r.Body, rc: rc, end: time.Now().Add(BodyTimeout)}, r.ContentLength, e.cfg.MaxBody)
+	if !tooBig && err == nil {
+		// The body is in: no deadline while the handler stores and forwards
+		// (net/http sets its own again before reading the next request).
+		rc.SetReadDeadline(time.Time{})
+	}
 	if tooBig {
 		rec.Refused = http.StatusRequestEntityTooLarge
 		rec.Size = r.ContentLength
@@ -125,7 +141,9 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		// The client went away or stalled mid-body: there is nobody to answer.
+		// The client went away or stalled mid-body: there is nobody to answer,
+		// and the rest of its body is not worth waiting for.
+		w.Header().Set("Connection", "close")
 		http.Error(w, "could not read the request body", http.StatusBadRequest)
 		return
 	}
@@ -197,6 +215,23 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(code)
 	w.Write(append(b, '\n'))
+}
+
+// idleReader moves the connection's read deadline forward before every read
+// of the body, so only a body that stops arriving is cut off.
+type idleReader struct {
+	r   io.Reader
+	rc  *http.ResponseController
+	end time.Time
+}
+
+func (ir *idleReader) Read(p []byte) (int, error) {
+	d := time.Now().Add(BodyIdleTimeout)
+	if d.After(ir.end) {
+		d = ir.end
+	}
+	ir.rc.SetReadDeadline(d) // unsupported (tests' recorders): no deadline
+	return ir.r.Read(p)
 }
 
 // readBody reads at most max bytes. A declared length lets it allocate once.

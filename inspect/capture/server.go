@@ -9,8 +9,9 @@ import (
 
 // NewServer wraps h in an http.Server whose timeouts make stalled clients
 // cost nothing: a connection that never finishes its headers is dropped
-// after ReadHeaderTimeout, one that never finishes its body after ReadTimeout.
-// writeTimeout must cover the handler's forward timeout (0 = none).
+// after ReadHeaderTimeout; the Engine drops one whose body stops arriving
+// after BodyIdleTimeout (ReadTimeout is only the backstop for other
+// handlers). writeTimeout must cover the handler's forward timeout (0 = none).
 func NewServer(h http.Handler, writeTimeout time.Duration) *http.Server {
 	return &http.Server{
 		Handler:           h,
