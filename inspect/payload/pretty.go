@@ -27,14 +27,55 @@ func Pretty(body []byte) string {
 	buf.Grow(len(doc) + len(doc)/2)
 	// json.Indent validates as it goes, so a separate json.Valid pass is
 	// not needed to tell JSON from the rest.
-	if mayBeJSON(doc) && json.Indent(&buf, doc, "", "  ") == nil {
-		// Indent copies trailing whitespace verbatim, including CR.
-		return sanitize(strings.TrimRight(buf.String(), " \t\r\n"), jsonText)
+	if mayBeJSON(doc) {
+		if indentFits(doc) {
+			if json.Indent(&buf, doc, "", "  ") == nil {
+				// Indent copies trailing whitespace verbatim, including CR.
+				return sanitize(strings.TrimRight(buf.String(), " \t\r\n"), jsonText)
+			}
+		} else if json.Compact(&buf, doc) == nil {
+			// Nested so deep that indenting would multiply its size: shown
+			// compact, still the same JSON.
+			return sanitize(buf.String(), jsonText)
+		}
 	}
 	if textOrBinary(body) == Text {
 		return SanitizeBytes(body)
 	}
 	return hexDump(body)
+}
+
+// indentFits reports whether indenting doc stays within eight times its
+// size plus 1 MiB. Every line break Indent adds is indented to its depth, so
+// output grows with the square of the nesting: 20 KB of nested brackets from
+// a hostile sender would become 190 MB, and a 1 MB body exhausts memory.
+func indentFits(doc []byte) bool {
+	limit := 8*len(doc) + 1<<20
+	size, depth := 0, 0
+	for i := 0; i < len(doc) && size <= limit; i++ {
+		switch doc[i] {
+		case '"':
+			j := skipString(doc, i)
+			size += j - i
+			i = j - 1
+		case '{', '[':
+			depth++
+			size += 2 + 2*depth // bracket, line break, indent of the first member
+		case ',':
+			size += 2 + 2*depth
+		case '}', ']':
+			if depth > 0 {
+				depth--
+			}
+			size += 2 + 2*depth
+		case ':':
+			size += 2
+		case ' ', '\t', '\r', '\n':
+		default:
+			size++
+		}
+	}
+	return size <= limit
 }
 
 // hexDump renders b in the `hexdump -C` layout of encoding/hex, whose ASCII
