@@ -1,11 +1,12 @@
 package cmd
 
 import (
-	"encoding/json"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/payload"
@@ -77,8 +78,7 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 		for i := range recs {
 			items[i] = recordSummaryJSON(&recs[i])
 		}
-		enc := json.NewEncoder(f.IO.Out)
-		enc.SetEscapeHTML(false)
+		enc := newJSONEncoder(f.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(items)
 	}
@@ -169,8 +169,17 @@ func recordSummaryJSON(r *inspect.Record) map[string]any {
 			m["forward_error"] = r.ForwardError
 		}
 	}
+	addQueryBase64(m, r.Query)
 	if r.Refused != 0 {
 		m["refused"] = r.Refused
 	}
 	return m
+}
+
+// addQueryBase64 adds the exact bytes of a query that is not UTF-8, which a
+// JSON string cannot carry (the encoder would put U+FFFD in their place).
+func addQueryBase64(m map[string]any, q string) {
+	if !utf8.ValidString(q) {
+		m["query_base64"] = base64.StdEncoding.EncodeToString([]byte(q))
+	}
 }

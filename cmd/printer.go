@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/capture"
@@ -38,9 +39,51 @@ type printer struct {
 
 func newPrinter(io *IOStreams, asJSON bool) *printer {
 	p := &printer{w: io.Out, json: asJSON}
-	p.enc = json.NewEncoder(io.Out)
-	p.enc.SetEscapeHTML(false)
+	p.enc = newJSONEncoder(io.Out)
 	return p
+}
+
+// newJSONEncoder is the encoder for every JSON hookscope prints. JSON may
+// carry C1 controls (U+009B is CSI to many terminals) and bidi overrides
+// raw, and people do read `show --json` in a terminal: those are written as
+// \u escapes instead, which mean exactly the same to a JSON reader.
+func newJSONEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(terminalSafeJSON{w})
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+// terminalSafeJSON rewrites the encoder's output. json.Encoder hands over
+// one whole value per Write, so no character is split across calls, and in
+// JSON text these characters can only sit inside strings.
+type terminalSafeJSON struct{ w io.Writer }
+
+func (t terminalSafeJSON) Write(p []byte) (int, error) {
+	var out []byte
+	last := 0
+	for i := 0; i+1 < len(p); i++ {
+		var r rune
+		switch {
+		case p[i] == 0xc2 && p[i+1] >= 0x80 && p[i+1] <= 0x9f: // C1 controls
+			r = rune(p[i+1])
+		case p[i] == 0xe2 && i+2 < len(p) && p[i+1] == 0x80 && p[i+2] >= 0xaa && p[i+2] <= 0xae: // U+202A–E
+			r = 0x2000 | rune(p[i+2]&0x3f)
+		case p[i] == 0xe2 && i+2 < len(p) && p[i+1] == 0x81 && p[i+2] >= 0xa6 && p[i+2] <= 0xa9: // U+2066–9
+			r = 0x2040 | rune(p[i+2]&0x3f)
+		default:
+			continue
+		}
+		out = append(append(out, p[last:i]...), fmt.Sprintf(`\u%04x`, r)...)
+		last = i + utf8.RuneLen(r)
+		i = last - 1
+	}
+	if out == nil {
+		return t.w.Write(p)
+	}
+	if _, err := t.w.Write(append(out, p[last:]...)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func (p *printer) ready(r readyInfo) {
@@ -127,6 +170,7 @@ func (p *printer) request(r *inspect.Record) {
 			"method": r.Method, "path": r.Path, "query": r.Query, "event": r.Event,
 			"signature": r.Signature.Status, "signature_detail": r.Signature.Detail, "scheme": r.Signature.Scheme,
 			"size": r.Size}
+		addQueryBase64(m, r.Query)
 		if r.Refused != 0 {
 			m["refused"] = r.Refused
 		}

@@ -2,10 +2,10 @@ package cmd
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/payload"
@@ -59,8 +59,7 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(f.IO.Out)
-		enc.SetEscapeHTML(false)
+		enc := newJSONEncoder(f.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(recordJSON(rec, atts))
 	}
@@ -139,10 +138,15 @@ func firstLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// headersJSON lists header lines; a value that is not UTF-8 (legal on the
+// wire) also comes as value_base64, since a JSON string cannot hold it exactly.
 func headersJSON(hs []inspect.Header) []map[string]string {
 	out := make([]map[string]string, len(hs))
 	for i, h := range hs {
 		out[i] = map[string]string{"name": h.Name, "value": h.Value}
+		if !utf8.ValidString(h.Value) {
+			out[i]["value_base64"] = base64.StdEncoding.EncodeToString([]byte(h.Value))
+		}
 	}
 	return out
 }
