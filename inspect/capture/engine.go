@@ -92,6 +92,21 @@ func (e *Engine) SetRelay(r Relay) { e.relay = r }
 func (e *Engine) Config() Config { return e.cfg }
 
 func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Tell the store's writer a row is coming, so under load it waits for
+	// this one instead of committing without it.
+	e.cfg.Store.Arrive()
+	arriving := true
+	defer func() {
+		if arriving {
+			e.cfg.Store.Depart()
+		}
+	}()
+	depart := func() {
+		if arriving {
+			arriving = false
+			e.cfg.Store.Depart()
+		}
+	}
 	rec := &inspect.Record{
 		ReceivedAt: e.cfg.Now(),
 		Method:     r.Method,
@@ -116,6 +131,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Signature = signature.Verdict{Status: signature.Unchecked, SecretIndex: -1, Detail: "refused: " + reason}
 		// The framing is in doubt, so the rest of the stream is too.
 		w.Header().Set("Connection", "close")
+		depart()
 		e.refuse(w, r, rec, http.StatusBadRequest, "ambiguous request framing ("+reason+"); refused and not forwarded")
 		return
 	}
@@ -137,6 +153,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		msg := fmt.Sprintf("body larger than the %s limit (--max-body); not captured", payload.HumanSize(e.cfg.MaxBody))
 		// The rest of the body is not read: tell net/http to drop the connection.
 		w.Header().Set("Connection", "close")
+		depart()
 		e.refuse(w, r, rec, http.StatusRequestEntityTooLarge, msg)
 		return
 	}
@@ -152,6 +169,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Signature = signature.Judge(e.cfg.Schemes, e.cfg.Provider, r.Header, body, e.cfg.Secrets)
 	rec.Event = payload.Decode(body).Event
 
+	depart()
 	if !e.commit(w, r, rec) {
 		return
 	}

@@ -26,9 +26,9 @@ var migrations = []string{
 		sig_scheme  TEXT NOT NULL DEFAULT '',
 		sig_detail  TEXT NOT NULL DEFAULT '',
 		sig_secret  INTEGER NOT NULL DEFAULT -1,
-		body_hash   INTEGER NOT NULL DEFAULT 0
+		body_hash   INTEGER NOT NULL DEFAULT 0,
+		dup_of      TEXT NOT NULL DEFAULT ''
 	);
-	CREATE INDEX requests_body_hash ON requests(body_hash, id);
 	CREATE TABLE attempts (
 		id           INTEGER PRIMARY KEY,
 		request_id   TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,

@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/signature"
+)
+
+func benchRecord(i int) *inspect.Record {
+	body := fmt.Sprintf(`{"event":"video.processed","n":%d,"pad":%q}`, i, strings.Repeat("x", 900))
+	return &inspect.Record{ReceivedAt: time.Now(), Method: "POST", Path: "/webhooks", Body: []byte(body), Size: int64(len(body)),
+		Headers:   []inspect.Header{{Name: "Host", Value: "127.0.0.1"}, {Name: "Content-Type", Value: "application/json"}, {Name: "X-VideoNest-Signature", Value: strings.Repeat("a", 64)}},
+		Signature: signature.Verdict{Status: signature.Valid, Scheme: "videonest"}, Event: "video.processed"}
+}
+
+// BenchmarkInsertSingle commits one capture at a time: the idle case.
+func BenchmarkInsertSingle(b *testing.B) {
+	s := open(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := s.Insert(ctx, benchRecord(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(s.Stats().Rows)/float64(s.Stats().Commits), "rows/commit")
+}
+
+// BenchmarkInsertBatched has 64 captures in flight: group commit shares
+// transactions between them.
+func BenchmarkInsertBatched(b *testing.B) {
+	s := open(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < 64; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if err := s.Insert(ctx, benchRecord(i)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < b.N; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	b.ReportMetric(float64(s.Stats().Rows)/float64(s.Stats().Commits), "rows/commit")
+}
