@@ -183,12 +183,16 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.relay != nil && e.relay.Deliver(w, r, rec) {
 		return
 	}
-	w.Header().Set("X-Hookscope-Id", rec.ID)
-	w.Header().Set("Content-Type", "application/json")
+	// Canonical keys set directly: this is the hot path.
+	h := w.Header()
+	h["X-Hookscope-Id"] = []string{rec.ID}
+	h["Content-Type"] = jsonContentType
 	w.WriteHeader(http.StatusOK)
 	// Written by hand: this is the hot path, and the shape never varies.
 	io.WriteString(w, `{"id":"`+rec.ID+`","stored":true}`+"\n")
 }
+
+var jsonContentType = []string{"application/json"}
 
 // commit stores rec, or answers 503 and says why. It reports whether the
 // row is committed.
