@@ -107,3 +107,43 @@ func TestAttemptOutwaitsALock(t *testing.T) {
 		t.Errorf("%d attempts recorded", len(atts))
 	}
 }
+
+// TestCheckStamp: a store closed by a process that checked it is not read
+// page by page again, but any change to the file since brings the check
+// back, and a damaged file is still refused.
+func TestCheckStamp(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 0; i < 50; i++ {
+		s.Insert(ctx, rec("/seed", strings.Repeat("c", 3000)))
+	}
+	s.Close()
+	if readStamp(path) == "" || readStamp(path) != fileState(path) {
+		t.Fatalf("no stamp after a clean close: %q vs %q", readStamp(path), fileState(path))
+	}
+	// Same bytes: Check trusts the stamp, reading no page.
+	s, _ = Open(path, Options{})
+	if st := fileState(path); st != readStamp(path) {
+		t.Errorf("opening changed the file state: %q vs stamp %q", st, readStamp(path))
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// Damage it: the stamp no longer matches, the check runs and refuses.
+	b, _ := os.ReadFile(path)
+	pageSize := int(b[16])<<8 | int(b[17])
+	mid := len(b) / pageSize / 2
+	copy(b[mid*pageSize:(mid+1)*pageSize], bytes.Repeat([]byte{0xde, 0xad}, pageSize/2))
+	os.WriteFile(path, b, 0o600)
+	s, _ = Open(path, Options{})
+	defer s.Close()
+	if err := s.Check(ctx); !errors.Is(err, ErrDamaged) {
+		t.Errorf("damaged after the stamp: Check = %v", err)
+	}
+}
