@@ -15,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/fixture"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/tui/components/footer"
 	"github.com/hookscope/hookscope/tui/components/header"
@@ -307,7 +308,7 @@ func (m *Model) copyCurl() tea.Cmd {
 		case target != "":
 			url = target
 		}
-		cmd := curlCommand(rec, url)
+		cmd := fixture.Curl(rec, url)
 		if err := clip(cmd); err != nil {
 			return statusMsg{footer.Failure, "cannot copy: " + err.Error()}
 		}
