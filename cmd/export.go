@@ -10,7 +10,6 @@ import (
 	"github.com/hookscope/hookscope/inspect/fixture"
 	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/payload"
-	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/spf13/cobra"
 )
 
@@ -92,33 +91,10 @@ func exportRun(c *cobra.Command, f *Factory, o *exportOptions, args []string) er
 	if err != nil {
 		return err
 	}
-	var ids []string
-	if len(args) > 0 {
-		for _, a := range args {
-			id, err := st.Resolve(ctx, a)
-			if err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-	} else {
-		q := store.Query{Limit: o.last, Event: o.event, Signature: status}
-		if o.since > 0 {
-			q.Since = time.Now().Add(-o.since)
-		}
-		recs, err := st.List(ctx, q)
-		if err != nil {
-			return err
-		}
-		if len(recs) == 0 {
-			if filtered {
-				return fmt.Errorf("no captured request matches that selection")
-			}
-			return fmt.Errorf("the store has no requests yet; capture some with `hookscope listen` first")
-		}
-		for i := len(recs) - 1; i >= 0; i-- { // oldest first, as they arrived
-			ids = append(ids, recs[i].ID)
-		}
+	sel := selection{last: o.last, event: o.event, since: o.since, status: status}
+	ids, err := sel.ids(ctx, st, args, 0)
+	if err != nil {
+		return err
 	}
 
 	w := bufio.NewWriter(f.IO.Out)

@@ -118,36 +118,13 @@ func replayRun(c *cobra.Command, f *Factory, o *replayOptions, args []string) er
 		return err
 	}
 
-	var ids []string
-	if len(args) > 0 {
-		for _, a := range args {
-			id, err := st.Resolve(ctx, a)
-			if err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-	} else {
-		q := store.Query{Limit: o.last, Event: o.event, Signature: status}
-		if q.Limit == 0 {
-			q.Limit = batchCap + 1
-		}
-		if o.since > 0 {
-			q.Since = time.Now().Add(-o.since)
-		}
-		recs, err := st.List(ctx, q)
-		if err != nil {
-			return err
-		}
-		if len(recs) == 0 {
-			return fmt.Errorf("no captured request matches that selection")
-		}
-		if o.last == 0 && len(recs) > batchCap {
-			return usageErrorf("more than %d requests match; narrow the selection or say how many with --last N", batchCap)
-		}
-		for i := len(recs) - 1; i >= 0; i-- { // oldest first, as they arrived
-			ids = append(ids, recs[i].ID)
-		}
+	sel := selection{last: o.last, event: o.event, since: o.since, status: status}
+	ids, err := sel.ids(ctx, st, args, batchCap)
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 && o.last == 0 && len(ids) > batchCap {
+		return usageErrorf("more than %d requests match; narrow the selection or say how many with --last N", batchCap)
 	}
 	if o.edit && len(ids) != 1 {
 		return usageErrorf("--edit works on one request at a time")
