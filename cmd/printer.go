@@ -218,7 +218,7 @@ func (p *printer) forward(r *inspect.Record, a *inspect.Attempt) {
 		res = "error: " + a.Error
 	}
 	line := fmt.Sprintf("%s  %s  → %s  %s  %s", a.At.Local().Format("15:04:05.000"), a.RequestID,
-		payload.SanitizeLine(a.URL), payload.SanitizeLine(res), fmtLatency(a.Latency))
+		payload.SanitizeLine(a.URL), payload.SanitizeLine(res), inspect.FormatLatency(a.Latency))
 	if a.TimedOutForProvider {
 		line += "  (VideoNest would have timed out after 10s)"
 	}
@@ -247,12 +247,3 @@ func verdictLabel(s signature.Status) string {
 	return "? unchecked"
 }
 
-func fmtLatency(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%dµs", d.Microseconds())
-	case d < time.Second:
-		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
-}

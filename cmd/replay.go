@@ -231,7 +231,7 @@ func printReplay(f *Factory, asJSON bool, a *inspect.Attempt, body []byte) {
 	if a.Error != "" {
 		res = payload.SanitizeLine(a.Error)
 	}
-	fmt.Fprintf(f.IO.Out, "%s → %s  %s  %s\n", a.RequestID, payload.SanitizeLine(a.URL), res, fmtLatency(a.Latency))
+	fmt.Fprintf(f.IO.Out, "%s → %s  %s  %s\n", a.RequestID, payload.SanitizeLine(a.URL), res, inspect.FormatLatency(a.Latency))
 	if a.TimedOutForProvider {
 		fmt.Fprintln(f.IO.Out, "  VideoNest would have timed out after 10s and retried this delivery.")
 	}

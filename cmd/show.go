@@ -118,7 +118,7 @@ func attemptLine(a *inspect.Attempt) string {
 		res = payload.SanitizeLine(a.Error)
 	}
 	s := fmt.Sprintf("%s  %s  %s  %s  %s", a.At.Local().Format("15:04:05.000"), kind,
-		payload.SanitizeLine(a.URL), res, fmtLatency(a.Latency))
+		payload.SanitizeLine(a.URL), res, inspect.FormatLatency(a.Latency))
 	if a.TimedOutForProvider {
 		s += "  (VideoNest would have timed out after 10s)"
 	}

@@ -160,7 +160,7 @@ func triggerRun(c *cobra.Command, f *Factory, o *triggerOptions, args []string) 
 			prefix = fmt.Sprintf("attempt %d/%d  ", i+1, len(schedule))
 		}
 		fmt.Fprintf(w, "%s%s → %s  %s  %s%s\n", prefix, payload.SanitizeLine(event), payload.SanitizeLine(d.url),
-			r.result(), fmtLatency(r.latency), r.stored())
+			r.result(), inspect.FormatLatency(r.latency), r.stored())
 		if r.ok() {
 			if len(schedule) > 1 && i > 0 {
 				fmt.Fprintf(w, "delivered on attempt %d of %d\n", i+1, len(schedule))

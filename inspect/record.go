@@ -5,6 +5,7 @@
 package inspect
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect/signature"
@@ -63,4 +64,16 @@ func (r *Record) URI() string {
 		return r.Path
 	}
 	return r.Path + "?" + r.Query
+}
+
+// FormatLatency writes a delivery's latency the way every hookscope view
+// shows it: µs under a millisecond, one decimal in ms, two in seconds.
+func FormatLatency(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
 }

@@ -25,6 +25,8 @@ import (
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/sample"
 	"github.com/hookscope/hookscope/inspect/signature"
+
+	"github.com/hookscope/hookscope/inspect"
 )
 
 // Status is a check's outcome. Warn never fails a run.
@@ -193,7 +195,7 @@ func (r *runner) deliver(ctx context.Context, name string, body []byte) (Result,
 	switch {
 	case a.ok():
 		res.Status = Pass
-		res.Detail = fmt.Sprintf("%d in %s", a.status, ms(a.latency))
+		res.Detail = fmt.Sprintf("%d in %s", a.status, inspect.FormatLatency(a.latency))
 		if a.latency > r.cfg.Timeout/2 {
 			res.Detail += fmt.Sprintf(", over half of VideoNest's %s limit: answer first and process in the background", r.cfg.Timeout)
 		}
@@ -370,7 +372,7 @@ func (r *runner) latency() {
 	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 	r.sum.P50, r.sum.Max, r.sum.Deliveries = l[(len(l)-1)/2], l[len(l)-1], len(l)
 	res.Latency = r.sum.Max
-	res.Detail = fmt.Sprintf("p50 %s, max %s over %d accepted deliveries (VideoNest waits %s)", ms(r.sum.P50), ms(r.sum.Max), len(l), r.cfg.Timeout)
+	res.Detail = fmt.Sprintf("p50 %s, max %s over %d accepted deliveries (VideoNest waits %s)", inspect.FormatLatency(r.sum.P50), inspect.FormatLatency(r.sum.Max), len(l), r.cfg.Timeout)
 	res.Status = Pass
 	if r.sum.Max > r.cfg.Timeout/2 {
 		res.Status = Warn
@@ -399,16 +401,6 @@ func snippet(b []byte) string {
 		s = string(r[:79]) + "…"
 	}
 	return " (" + s + ")"
-}
-
-func ms(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%dµs", d.Microseconds())
-	case d < time.Second:
-		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
 }
 
 func describe(err error, url string) string {
