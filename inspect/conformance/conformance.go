@@ -22,11 +22,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/sample"
 	"github.com/hookscope/hookscope/inspect/signature"
-
-	"github.com/hookscope/hookscope/inspect"
 )
 
 // Status is a check's outcome. Warn never fails a run.
