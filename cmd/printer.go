@@ -246,4 +246,3 @@ func verdictLabel(s signature.Status) string {
 	}
 	return "? unchecked"
 }
-

@@ -182,9 +182,6 @@ With no subcommand it runs "listen".`,
 		newExportCmd(f),
 		newImportCmd(f),
 	)
-	for _, c := range extraCommands {
-		root.AddCommand(c(f))
-	}
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
@@ -195,10 +192,6 @@ With no subcommand it runs "listen".`,
 	}
 	return root
 }
-
-// extraCommands lets verbs in other files register themselves without
-// root.go knowing each one.
-var extraCommands []func(*Factory) *cobra.Command
 
 // Main runs hookscope and returns the exit code. It is the only place that
 // prints errors.

@@ -130,13 +130,13 @@ func printEvents(w *os.File, evs []capture.Event) {
 			if ev == "" {
 				ev = "-"
 			}
-			fmt.Fprintln(w, fmt.Sprintf("%s  %s  %-6s %s  %s  %s  %s",
+			fmt.Fprintf(w, "%s  %s  %-6s %s  %s  %s  %s\n",
 				r.ReceivedAt.Local().Format("15:04:05.000"), r.ID, payload.SanitizeLine(r.Method),
-				payload.SanitizeLine(r.URI()), payload.SanitizeLine(ev), label(r.Signature.Status), payload.HumanSize(r.Size)))
+				payload.SanitizeLine(r.URI()), payload.SanitizeLine(ev), label(r.Signature.Status), payload.HumanSize(r.Size))
 		case capture.Forwarded:
 			a := e.Attempt
-			fmt.Fprintln(w, fmt.Sprintf("%s  %s  → %s  %d  %dµs", a.At.Local().Format("15:04:05.000"), a.RequestID,
-				payload.SanitizeLine(a.URL), a.Status, a.Latency.Microseconds()))
+			fmt.Fprintf(w, "%s  %s  → %s  %d  %dµs\n", a.At.Local().Format("15:04:05.000"), a.RequestID,
+				payload.SanitizeLine(a.URL), a.Status, a.Latency.Microseconds())
 		}
 	}
 }

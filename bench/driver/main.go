@@ -502,7 +502,6 @@ type loadCase struct {
 type procCase struct {
 	label  string
 	target time.Duration
-	note   string
 	wall   []time.Duration
 	cpu    []time.Duration
 }

@@ -33,11 +33,10 @@ type Bus struct {
 
 // Sub is one subscriber's queue.
 type Sub struct {
-	bus    *Bus
-	mu     sync.Mutex
-	q      []Event
-	ready  chan struct{}
-	closed bool
+	bus   *Bus
+	mu    sync.Mutex
+	q     []Event
+	ready chan struct{}
 }
 
 func (b *Bus) Subscribe() *Sub {

@@ -260,13 +260,13 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		case key.Matches(msg, k.Tab4):
 			m.setTab(AttemptsTab)
 		case key.Matches(msg, k.Down):
-			m.vp.LineDown(1)
+			m.vp.ScrollDown(1)
 		case key.Matches(msg, k.Up):
-			m.vp.LineUp(1)
+			m.vp.ScrollUp(1)
 		case key.Matches(msg, k.PageDown):
-			m.vp.ViewDown()
+			m.vp.PageDown()
 		case key.Matches(msg, k.PageUp):
-			m.vp.ViewUp()
+			m.vp.PageUp()
 		case key.Matches(msg, k.Top):
 			m.vp.GotoTop()
 		case key.Matches(msg, k.Bottom):
