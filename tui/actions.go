@@ -95,15 +95,25 @@ func probe(ctx context.Context, h func(context.Context) error) tea.Cmd {
 
 const noTarget = "nothing to replay to: hookscope is not forwarding (start it with --forward-to URL)"
 
-func (m *Model) replay() tea.Cmd {
-	row, ok := m.list.Selected()
+// replayable returns the selected row when r or e can act on it (ok);
+// when they cannot, the command puts the reason on the status line.
+func (m *Model) replayable(what string) (row list.Row, why tea.Cmd, ok bool) {
+	row, ok = m.list.Selected()
 	switch {
 	case !ok:
-		return m.footer.SetStatus(footer.Warning, "no request selected")
+		return row, m.footer.SetStatus(footer.Warning, "no request selected"), false
 	case m.o.Replay == nil:
-		return m.footer.SetStatus(footer.Warning, noTarget)
+		return row, m.footer.SetStatus(footer.Warning, noTarget), false
 	case row.Rec.Refused != 0:
-		return m.footer.SetStatus(footer.Warning, "this request was refused, so its body was not kept: nothing to replay")
+		return row, m.footer.SetStatus(footer.Warning, "this request was refused, so its body was not kept: nothing to "+what), false
+	}
+	return row, nil, true
+}
+
+func (m *Model) replay() tea.Cmd {
+	row, why, ok := m.replayable("replay")
+	if !ok {
+		return why
 	}
 	m.list.Pin()
 	ctx, replay, rec := m.ctx, m.o.Replay, row.Rec
@@ -148,14 +158,9 @@ func (m *Model) replayDone(msg replayDoneMsg) tea.Cmd {
 
 // edit writes the selected body to a temp file for $VISUAL/$EDITOR.
 func (m *Model) edit() tea.Cmd {
-	row, ok := m.list.Selected()
-	switch {
-	case !ok:
-		return m.footer.SetStatus(footer.Warning, "no request selected")
-	case m.o.Replay == nil:
-		return m.footer.SetStatus(footer.Warning, noTarget)
-	case row.Rec.Refused != 0:
-		return m.footer.SetStatus(footer.Warning, "this request was refused, so its body was not kept: nothing to edit")
+	row, why, ok := m.replayable("edit")
+	if !ok {
+		return why
 	}
 	m.list.Pin()
 	loaded, _, have := m.detail.Record()
