@@ -2,6 +2,8 @@ package main
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +107,20 @@ func TestVerifyOnlyRefusesSpoofedEventsButRecordsThem(t *testing.T) {
 	}
 	if h.count() != 1 {
 		t.Errorf("the handler saw %d requests, want only the valid one", h.count())
+	}
+}
+
+func TestTunnelUsesNgroksOwnConfigToken(t *testing.T) {
+	e := newEnv(t)
+	// Where `ngrok config add-authtoken` writes it (ngrok v3, XDG).
+	p := filepath.Join(e.dir, "config", "ngrok", "ngrok.yml")
+	os.MkdirAll(filepath.Dir(p), 0o700)
+	os.WriteFile(p, []byte("version: \"3\"\nagent:\n  authtoken: ngrokfile_secret_token\n"), 0o600)
+	out, errOut, _ := e.runUntil([]string{"listen", "--port", "0", "--no-tui", "--ngrok-connect-url", closedAddr(t)}, "ready:", 20*time.Second)
+	if !strings.Contains(errOut, "Warning: ") || !strings.Contains(errOut, "ngrok") {
+		t.Errorf("ngrok's own config token was not tried:\n%s\n%s", out, errOut)
+	}
+	if strings.Contains(out+errOut, "ngrokfile_secret_token") {
+		t.Error("token printed")
 	}
 }

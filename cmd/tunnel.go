@@ -20,7 +20,12 @@ func openTunnel(ctx context.Context, f *Factory, o *listenOptions) (tunnel.Tunne
 	if err != nil {
 		return nil, "", err
 	}
-	token, _ := tunnel.Token(o.authtoken, f.getenv("NGROK_AUTHTOKEN"), cfg.NgrokAuthtoken)
+	saved := cfg.NgrokAuthtoken
+	if saved == "" {
+		// Someone who ran `ngrok config add-authtoken` has set it up already.
+		saved, _ = tunnel.NgrokConfigToken()
+	}
+	token, _ := tunnel.Token(o.authtoken, f.getenv("NGROK_AUTHTOKEN"), saved)
 	mode, err := tunnel.Resolve(o.tunnel, token)
 	if err != nil {
 		return nil, "", usageError{err}
