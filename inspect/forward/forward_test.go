@@ -23,6 +23,8 @@ import (
 func TestParseTarget(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{"3000", "http://localhost:3000"},
+		{"3000/webhooks", "http://localhost:3000/webhooks"},
+		{":3000/webhooks?x=1", "http://localhost:3000/webhooks?x=1"},
 		{":3000", "http://localhost:3000"},
 		{"localhost:3000", "http://localhost:3000"},
 		{"localhost:3000/webhooks", "http://localhost:3000/webhooks"},

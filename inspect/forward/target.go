@@ -17,15 +17,18 @@ type Target struct {
 	URL *url.URL // normalised: scheme, host:port, path (maybe empty)
 }
 
-// ParseTarget accepts the forms developers type: 3000, :3000,
-// localhost:3000, localhost:3000/webhooks, http://host:port/path, https://….
+// ParseTarget accepts the forms developers type: 3000, 3000/webhooks,
+// :3000, localhost:3000, localhost:3000/webhooks, http://host:port/path,
+// https://….
 func ParseTarget(s string) (Target, error) {
 	raw := s
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return Target{}, fmt.Errorf("empty forward target: give a port (3000) or a URL (http://localhost:3000/webhooks)")
 	}
-	if _, err := strconv.Atoi(s); err == nil {
+	// A bare port, with or without a path: 3000, 3000/webhooks.
+	port, _, _ := strings.Cut(s, "/")
+	if _, err := strconv.Atoi(port); err == nil {
 		s = "localhost:" + s
 	} else if strings.HasPrefix(s, ":") {
 		s = "localhost" + s
