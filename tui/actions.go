@@ -3,7 +3,6 @@ package tui
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -207,11 +206,10 @@ func editable(body []byte) ([]byte, string, error) {
 	case payload.Binary:
 		return nil, "", errors.New("the body is binary: it cannot be edited as text (try `hookscope replay ID --set`)")
 	case payload.JSON:
-		var b bytes.Buffer
-		if json.Indent(&b, bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")), "", "  ") == nil {
-			b.WriteByte('\n')
-			return b.Bytes(), ".json", nil
-		}
+		// payload.Pretty, not json.Indent: it keeps hostile deep nesting
+		// from blowing up (compact instead), and shows terminal-unsafe
+		// characters as \u escapes, the same JSON, in the editor too.
+		return []byte(payload.Pretty(body) + "\n"), ".json", nil
 	}
 	return body, ".txt", nil
 }

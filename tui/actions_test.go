@@ -223,3 +223,16 @@ func TestCurlReproducesRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestEditableDeepNesting: e on a hostile, deeply nested body must not
+// build an editor file many times the body's size.
+func TestEditableDeepNesting(t *testing.T) {
+	body := []byte(strings.Repeat("[", 5000) + strings.Repeat("]", 5000))
+	out, ext, err := editable(body)
+	if err != nil || ext != ".json" {
+		t.Fatalf("%v %q", err, ext)
+	}
+	if len(out) > 10*len(body) {
+		t.Errorf("editor file %d bytes for a %d-byte body", len(out), len(body))
+	}
+}
