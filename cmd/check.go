@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -77,8 +76,7 @@ func checkRun(c *cobra.Command, f *Factory, o *checkOptions) error {
 	if !o.json {
 		fmt.Fprintf(f.IO.ErrOut, "Checking %s as VideoNest would (timeout %s)…\n", url, o.timeout)
 	}
-	enc := json.NewEncoder(f.IO.Out)
-	enc.SetEscapeHTML(false)
+	enc := newJSONEncoder(f.IO.Out)
 	sum := conformance.Run(c.Context(), conformance.Config{URL: url, Secret: secrets[0], Timeout: o.timeout},
 		func(r conformance.Result) {
 			if o.json {

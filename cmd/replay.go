@@ -3,7 +3,6 @@ package cmd
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -220,8 +219,7 @@ func replayURLs(ctx context.Context, st *store.Store, rec *inspect.Record, targe
 
 func printReplay(f *Factory, asJSON bool, a *inspect.Attempt, body []byte) {
 	if asJSON {
-		enc := json.NewEncoder(f.IO.Out)
-		enc.SetEscapeHTML(false)
+		enc := newJSONEncoder(f.IO.Out)
 		enc.Encode(map[string]any{"type": "forward", "id": a.RequestID, "url": a.URL, "status": a.Status,
 			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": true,
 			"provider_timeout": a.TimedOutForProvider})
