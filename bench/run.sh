@@ -92,7 +92,7 @@ if [[ -n "$ref" ]]; then
 	git archive --format=tar "$commit" | tar -x -C "$src"
 	rm -rf "$src/bench"
 	mkdir -p "$src/bench"
-	cp -r bench/bare bench/proxy bench/seed bench/capprof bench/driver bench/webhook.lua "$src/bench/"
+	cp -r bench/bare bench/proxy bench/seed bench/capprof bench/driver bench/internal bench/webhook.lua "$src/bench/"
 	commit="$commit (clean export)"
 else
 	commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

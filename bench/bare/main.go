@@ -5,7 +5,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
 	"log"
 	"net"
@@ -14,6 +13,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/hookscope/hookscope/bench/internal/ready"
 )
 
 func main() {
@@ -37,7 +38,7 @@ func main() {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	if err := writeAddr(*addrFile, ln.Addr().String()); err != nil {
+	if err := ready.WriteAddr(*addrFile, ln.Addr().String()); err != nil {
 		log.Fatal(err)
 	}
 	go func() {
@@ -49,16 +50,4 @@ func main() {
 	if err := srv.Serve(ln); err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
-}
-
-// writeAddr publishes the address atomically, so a reader never sees half.
-func writeAddr(path, addr string) error {
-	if path == "" {
-		fmt.Println(addr)
-		return nil
-	}
-	if err := os.WriteFile(path+".tmp", []byte(addr), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(path+".tmp", path)
 }

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookscope/hookscope/bench/internal/ready"
 	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/payload"
@@ -91,10 +92,10 @@ func main() {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(wire.WrapListener(ln)) }()
-	if err := writeAddr(*pprofFile, pln.Addr().String()); err != nil {
+	if err := ready.WriteAddr(*pprofFile, pln.Addr().String()); err != nil {
 		log.Fatal(err)
 	}
-	if err := writeAddr(*addrFile, ln.Addr().String()); err != nil {
+	if err := ready.WriteAddr(*addrFile, ln.Addr().String()); err != nil {
 		log.Fatal(err)
 	}
 
@@ -146,11 +147,4 @@ func label(s signature.Status) string {
 		return "✓ valid"
 	}
 	return string(s)
-}
-
-func writeAddr(path, addr string) error {
-	if err := os.WriteFile(path+".tmp", []byte(addr), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(path+".tmp", path)
 }

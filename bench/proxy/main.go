@@ -6,7 +6,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"log"
 	"net"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/hookscope/hookscope/bench/internal/ready"
 )
 
 func main() {
@@ -49,7 +50,7 @@ func main() {
 		log.Fatal(err)
 	}
 	srv := &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	if err := writeAddr(*addrFile, ln.Addr().String()); err != nil {
+	if err := ready.WriteAddr(*addrFile, ln.Addr().String()); err != nil {
 		log.Fatal(err)
 	}
 	go func() {
@@ -61,15 +62,4 @@ func main() {
 	if err := srv.Serve(ln); err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
-}
-
-func writeAddr(path, addr string) error {
-	if path == "" {
-		fmt.Println(addr)
-		return nil
-	}
-	if err := os.WriteFile(path+".tmp", []byte(addr), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(path+".tmp", path)
 }
