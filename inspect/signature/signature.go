@@ -5,9 +5,6 @@
 package signature
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -55,70 +52,25 @@ type VideoNest struct{}
 
 func (VideoNest) Name() string { return "videonest" }
 
-func (VideoNest) Detect(h http.Header) bool { return len(h.Values(VideoNestHeader)) > 0 }
+// videonestMAC is the shape GitHub and Shopify share too: one header, the
+// MAC of the raw body; VideoNest's has no prefix.
+var videonestMAC = single{scheme: "videonest", header: VideoNestHeader, algo: SHA256, enc: Hex}
+
+func (VideoNest) Detect(h http.Header) bool { return videonestMAC.detect(h) }
 
 // Compute returns the lower-case hex HMAC-SHA256 of body under secret.
 func (VideoNest) Compute(body []byte, secret string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
+	return videonestMAC.compute(body, secret)
 }
 
-func (v VideoNest) Sign(body []byte, secret string) http.Header {
-	h := http.Header{}
-	h.Set(VideoNestHeader, v.Compute(body, secret))
-	return h
-}
+func (VideoNest) Sign(body []byte, secret string) http.Header { return videonestMAC.sign(body, secret) }
 
-func (v VideoNest) Verify(h http.Header, body []byte, secrets []string) Verdict {
-	out := Verdict{Scheme: v.Name(), SecretIndex: -1}
-	vals := h.Values(VideoNestHeader)
-	if len(vals) == 0 {
-		out.Status = Missing
-		out.Detail = "no " + VideoNestHeader + " header"
-		if len(secrets) == 0 {
-			out.Detail += " (and no secret configured)"
-		}
-		return out
+func (VideoNest) Verify(h http.Header, body []byte, secrets []string) Verdict {
+	v := videonestMAC.verify(h, body, secrets)
+	if v.Status == Missing && len(secrets) == 0 {
+		v.Detail += " (and no secret configured)"
 	}
-	got := strings.TrimSpace(vals[0])
-	if len(secrets) == 0 {
-		out.Status = Unchecked
-		out.Detail = "no secret configured: set --secret or VIDEONEST_WEBHOOK_SECRET"
-		return out
-	}
-	if len(vals) > 1 {
-		out.Status = Invalid
-		out.Detail = fmt.Sprintf("%d %s headers, expected exactly one", len(vals), VideoNestHeader)
-		return out
-	}
-	sig, err := DecodeHex(got, sha256.Size)
-	if err != nil {
-		out.Status = Invalid
-		out.Detail = err.Error()
-		return out
-	}
-	for i, s := range secrets {
-		m := hmac.New(sha256.New, []byte(s))
-		m.Write(body)
-		if subtle.ConstantTimeCompare(m.Sum(nil), sig) == 1 {
-			out.Status = Valid
-			out.SecretIndex = i
-			if len(secrets) > 1 {
-				out.Detail = fmt.Sprintf("matched secret #%d of %d", i+1, len(secrets))
-			} else {
-				out.Detail = "matched the configured secret"
-			}
-			return out
-		}
-	}
-	out.Status = Invalid
-	exp := v.Compute(body, secrets[0])
-	out.Detail = fmt.Sprintf("mismatch: expected %s…, received %s…", exp[:8], strings.ToLower(got[:8]))
-	if len(secrets) > 1 {
-		out.Detail += fmt.Sprintf(" (none of %d secrets matched)", len(secrets))
-	}
-	return out
+	return v
 }
 
 // DecodeHex decodes a hex signature of exactly n bytes, case-insensitively,
