@@ -143,6 +143,18 @@ type storedRow struct {
 	refused int
 }
 
+// idOfKey spells a row key as the id users see: the store keys rows by the
+// id's 60-bit number, 12 Crockford base32 characters.
+func idOfKey(k int64) string {
+	const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+	b := make([]byte, 12)
+	for i := 11; i >= 0; i-- {
+		b[i] = alphabet[k&31]
+		k >>= 5
+	}
+	return string(b)
+}
+
 // readStore opens the store file read-only and returns every request by path.
 func readStore(t *testing.T, db string) map[string]storedRow {
 	t.Helper()
@@ -160,9 +172,11 @@ func readStore(t *testing.T, db string) map[string]storedRow {
 	for rows.Next() {
 		var r storedRow
 		var path string
-		if err := rows.Scan(&r.id, &path, &r.body, &r.refused); err != nil {
+		var key int64
+		if err := rows.Scan(&key, &path, &r.body, &r.refused); err != nil {
 			t.Fatal(err)
 		}
+		r.id = idOfKey(key)
 		out[path] = r
 	}
 	if err := rows.Err(); err != nil {

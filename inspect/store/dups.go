@@ -15,7 +15,7 @@ const dupWindow = 50000
 // evicted first. Only the writer goroutine touches it.
 type dupIndex struct {
 	loaded bool
-	first  map[int64]string
+	first  map[int64]int64 // body hash → row key
 	ring   []int64
 	next   int
 }
@@ -33,18 +33,19 @@ func BodyHash(b []byte) int64 {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// check returns the id of an earlier request whose body hashed to h, or "".
-func (d *dupIndex) check(s *Store, h int64) string {
+// check returns the row key of an earlier request whose body hashed to h,
+// or 0.
+func (d *dupIndex) check(s *Store, h int64) int64 {
 	if !d.loaded {
 		d.load(s)
 	}
 	if h == 0 {
-		return ""
+		return 0
 	}
 	return d.first[h]
 }
 
-func (d *dupIndex) add(h int64, id string) {
+func (d *dupIndex) add(h int64, key int64) {
 	if h == 0 {
 		return
 	}
@@ -58,25 +59,23 @@ func (d *dupIndex) add(h int64, id string) {
 		d.ring[d.next] = h
 		d.next = (d.next + 1) % dupWindow
 	}
-	d.first[h] = id
+	d.first[h] = key
 }
 
 // load seeds the window from the newest stored rows, so a retry that
 // arrives after a restart is still recognised.
 func (d *dupIndex) load(s *Store) {
 	d.loaded = true
-	d.first = make(map[int64]string)
+	d.first = make(map[int64]int64)
 	// The reader pool: the writer's one connection is inside a transaction.
-	rows, err := s.r.Query(`SELECT body_hash, id FROM requests WHERE body_hash != 0 ORDER BY seq DESC LIMIT ?`, dupWindow)
+	rows, err := s.r.Query(`SELECT body_hash, id FROM requests WHERE body_hash != 0 ORDER BY id DESC LIMIT ?`, dupWindow)
 	if err != nil {
 		return
 	}
 	defer rows.Close()
-	var hs []int64
-	var ids []string
+	var hs, ids []int64
 	for rows.Next() {
-		var h int64
-		var id string
+		var h, id int64
 		if rows.Scan(&h, &id) == nil {
 			hs, ids = append(hs, h), append(ids, id)
 		}

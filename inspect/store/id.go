@@ -118,3 +118,45 @@ func NormalizePrefix(p string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// The store keys rows by the id's number: 12 base32 characters are 60 bits,
+// and since ids sort by arrival both as text and as numbers, the row's
+// INTEGER PRIMARY KEY is the id itself. A separate index on a text id made
+// every commit write one more B-tree page.
+
+// idNumber decodes a full id. ok is false for anything that is not one.
+func idNumber(id string) (n int64, ok bool) {
+	if len(id) != idLen {
+		return 0, false
+	}
+	for i := 0; i < idLen; i++ {
+		v := strings.IndexByte(idAlphabet, id[i])
+		if v < 0 {
+			return 0, false
+		}
+		n = n<<5 | int64(v)
+	}
+	return n, true
+}
+
+// idString encodes a row key back into the id users see.
+func idString(n int64) string {
+	var b [idLen]byte
+	for i := idLen - 1; i >= 0; i-- {
+		b[i] = idAlphabet[n&31]
+		n >>= 5
+	}
+	return string(b[:])
+}
+
+// prefixRange is the half-open range of row keys whose ids start with the
+// normalized prefix p.
+func prefixRange(p string) (lo, hi int64) {
+	for i := 0; i < idLen; i++ {
+		lo <<= 5
+		if i < len(p) {
+			lo |= int64(strings.IndexByte(idAlphabet, p[i]))
+		}
+	}
+	return lo, lo + int64(1)<<(5*(idLen-len(p)))
+}

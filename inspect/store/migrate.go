@@ -43,6 +43,56 @@ var migrations = []string{
 		late         INTEGER NOT NULL DEFAULT 0
 	);
 	CREATE INDEX attempts_request ON attempts(request_id, id);`,
+	// 2: rows keyed by the id's number (see idNumber). The UNIQUE index on
+	// the text id cost one more B-tree page written per commit; the integer
+	// key is the table's own B-tree, and ids still append at its end.
+	`CREATE TABLE requests2 (
+		id          INTEGER PRIMARY KEY,
+		received_ns INTEGER NOT NULL,
+		method      TEXT NOT NULL,
+		path        TEXT NOT NULL,
+		query       TEXT NOT NULL DEFAULT '',
+		proto       TEXT NOT NULL DEFAULT '',
+		host        TEXT NOT NULL DEFAULT '',
+		remote      TEXT NOT NULL DEFAULT '',
+		headers     BLOB NOT NULL,
+		body        BLOB NOT NULL,
+		size        INTEGER NOT NULL,
+		refused     INTEGER NOT NULL DEFAULT 0,
+		event       TEXT NOT NULL DEFAULT '',
+		sig_status  TEXT NOT NULL,
+		sig_scheme  TEXT NOT NULL DEFAULT '',
+		sig_detail  TEXT NOT NULL DEFAULT '',
+		sig_secret  INTEGER NOT NULL DEFAULT -1,
+		body_hash   INTEGER NOT NULL DEFAULT 0,
+		dup_of      INTEGER NOT NULL DEFAULT 0
+	);
+	INSERT INTO requests2 SELECT ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(id,1,1))-1) << 55) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(id,2,1))-1) << 50) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(id,3,1))-1) << 45) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(id,4,1))-1) << 40) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(id,5,1))-1) << 35) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(id,6,1))-1) << 30) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(id,7,1))-1) << 25) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(id,8,1))-1) << 20) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(id,9,1))-1) << 15) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(id,10,1))-1) << 10) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(id,11,1))-1) << 5) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(id,12,1))-1) << 0),
+		received_ns, method, path, query, proto, host, remote, headers, body, size, refused, event,
+		sig_status, sig_scheme, sig_detail, sig_secret, body_hash,
+		CASE WHEN dup_of = '' THEN 0 ELSE ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(dup_of,1,1))-1) << 55) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(dup_of,2,1))-1) << 50) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(dup_of,3,1))-1) << 45) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(dup_of,4,1))-1) << 40) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(dup_of,5,1))-1) << 35) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(dup_of,6,1))-1) << 30) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(dup_of,7,1))-1) << 25) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(dup_of,8,1))-1) << 20) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(dup_of,9,1))-1) << 15) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(dup_of,10,1))-1) << 10) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(dup_of,11,1))-1) << 5) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(dup_of,12,1))-1) << 0) END
+	FROM requests ORDER BY seq;
+	CREATE TABLE attempts2 (
+		id           INTEGER PRIMARY KEY,
+		request_id   INTEGER NOT NULL REFERENCES requests2(id) ON DELETE CASCADE,
+		at_ns        INTEGER NOT NULL,
+		url          TEXT NOT NULL,
+		status       INTEGER NOT NULL DEFAULT 0,
+		latency_ns   INTEGER NOT NULL DEFAULT 0,
+		resp_headers BLOB NOT NULL,
+		resp_body    BLOB NOT NULL,
+		error        TEXT NOT NULL DEFAULT '',
+		replay       INTEGER NOT NULL DEFAULT 0,
+		late         INTEGER NOT NULL DEFAULT 0
+	);
+	INSERT INTO attempts2 SELECT id, ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(request_id,1,1))-1) << 55) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(request_id,2,1))-1) << 50) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(request_id,3,1))-1) << 45) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(request_id,4,1))-1) << 40) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(request_id,5,1))-1) << 35) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(request_id,6,1))-1) << 30) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(request_id,7,1))-1) << 25) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(request_id,8,1))-1) << 20) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(request_id,9,1))-1) << 15) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(request_id,10,1))-1) << 10) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(request_id,11,1))-1) << 5) | ((instr('0123456789abcdefghjkmnpqrstvwxyz', substr(request_id,12,1))-1) << 0),
+		at_ns, url, status, latency_ns, resp_headers, resp_body, error, replay, late
+	FROM attempts ORDER BY id;
+	DROP TABLE attempts;
+	DROP TABLE requests;
+	ALTER TABLE requests2 RENAME TO requests;
+	ALTER TABLE attempts2 RENAME TO attempts;
+	CREATE INDEX attempts_request ON attempts(request_id, id);`,
 }
 
 // SchemaVersion is the user_version this build writes.
