@@ -14,7 +14,9 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	neturl "net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,12 +57,15 @@ type Options struct {
 	ProviderTimeout time.Duration
 }
 
-// Forwarder sends requests to handlers over a pooled, keep-alive client.
+// Forwarder sends requests to handlers over a pooled, keep-alive Transport.
 type Forwarder struct {
-	o      Options
-	client *http.Client
-	sem    chan struct{}
-	wg     sync.WaitGroup
+	o Options
+	// A bare Transport rather than an http.Client: the handler's redirect is
+	// its answer, so the client's redirect machinery (which clones every
+	// request's headers up front, in case it follows one) is pure cost.
+	tr  *http.Transport
+	sem chan struct{}
+	wg  sync.WaitGroup
 }
 
 // New builds a Forwarder. The Transport keeps many idle connections per
@@ -89,12 +94,7 @@ func New(o Options) *Forwarder {
 		DisableCompression: true,
 		TLSClientConfig:    &tls.Config{InsecureSkipVerify: o.SkipVerify},
 	}
-	return &Forwarder{o: o, sem: make(chan struct{}, o.MaxBackground), client: &http.Client{
-		Transport: tr,
-		// The handler's redirect is its answer; following it would send the
-		// webhook somewhere the user never named.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	return &Forwarder{o: o, sem: make(chan struct{}, o.MaxBackground), tr: tr}
 }
 
 // Targets returns where a request with this event goes: every route whose
@@ -115,7 +115,7 @@ func (f *Forwarder) Targets(event string) []Target {
 // Close waits for background deliveries, then drops idle connections.
 func (f *Forwarder) Close() {
 	f.wg.Wait()
-	f.client.CloseIdleConnections()
+	f.tr.CloseIdleConnections()
 }
 
 // Result is one delivery's outcome: the attempt as recorded plus what is
@@ -190,8 +190,9 @@ func relay(w http.ResponseWriter, rec *inspect.Record, res *Result) {
 		io.WriteString(w, "hookscope: request "+rec.ID+" stored, but "+a.Error+"\n")
 		return
 	}
+	named := connectionTokens(res.Header["Connection"])
 	for k, vs := range res.Header {
-		if hopByHop(k, res.Header) {
+		if hopByHop(k, named) {
 			continue
 		}
 		h[k] = vs
@@ -217,10 +218,10 @@ func (f *Forwarder) Send(ctx context.Context, rec *inspect.Record, url string, r
 		return res
 	}
 	start := time.Now()
-	resp, err := f.client.Do(req)
+	resp, err := f.roundTrip(req)
 	if err == nil {
 		var body []byte
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxRelayedResponse))
+		body, err = readAnswer(resp.Body, resp.ContentLength)
 		resp.Body.Close()
 		if err == nil {
 			a.Status = resp.StatusCode
@@ -229,7 +230,10 @@ func (f *Forwarder) Send(ctx context.Context, rec *inspect.Record, url string, r
 			a.RespHeaders = headerList(resp.Header)
 			a.RespBody = body
 			if len(body) > MaxStoredResponse {
-				a.RespBody = body[:MaxStoredResponse]
+				// A copy: a slice would keep the whole answer (up to 10 MiB)
+				// alive for as long as the store queue or a front end holds
+				// the attempt.
+				a.RespBody = bytes.Clone(body[:MaxStoredResponse])
 			}
 		}
 	}
@@ -239,6 +243,50 @@ func (f *Forwarder) Send(ctx context.Context, rec *inspect.Record, url string, r
 	}
 	a.TimedOutForProvider = a.Latency > f.o.ProviderTimeout
 	return res
+}
+
+// roundTrip sends req as http.Client.Do would with redirects off. Errors
+// come wrapped in *url.Error, and a plain-HTTP answer to TLS is named as
+// such, as the client does: describe words what it unwraps.
+func (f *Forwarder) roundTrip(req *http.Request) (*http.Response, error) {
+	if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
+		pw, _ := u.Password()
+		req.SetBasicAuth(u.Username(), pw)
+	}
+	resp, err := f.tr.RoundTrip(req)
+	if err == nil {
+		return resp, nil
+	}
+	if tlsErr, ok := err.(tls.RecordHeaderError); ok && string(tlsErr.RecordHeader[:]) == "HTTP/" {
+		err = http.ErrSchemeMismatch
+	}
+	return nil, &neturl.Error{Op: req.Method, URL: req.URL.Redacted(), Err: err}
+}
+
+// readAnswer reads at most maxRelayedResponse bytes of a body whose length
+// may be declared, allocating once when it is (io.ReadAll starts at 512
+// bytes and grows). Only a modest declared length is trusted up front: an
+// answer to HEAD declares a length it does not send.
+func readAnswer(body io.Reader, declared int64) ([]byte, error) {
+	size := int64(512)
+	if declared >= 0 && declared <= MaxStoredResponse {
+		size = declared + 1 // +1: room to read the EOF without growing
+	}
+	r := io.LimitedReader{R: body, N: maxRelayedResponse}
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // buildRequest recreates the captured request for url: same method, body
@@ -253,69 +301,110 @@ func buildRequest(ctx context.Context, rec *inspect.Record, url string) (*http.R
 	if len(rec.Body) == 0 {
 		req.Body = http.NoBody
 	}
-	connection := http.Header{}
-	for _, h := range rec.Headers {
-		if textproto.CanonicalMIMEHeaderKey(h.Name) == "Connection" {
-			connection.Add("Connection", h.Value)
-		}
-	}
-	hasUA := false
+	// Each name canonicalised once (on the stack for a usual request), and
+	// the Connection tokens split once, not once per header.
+	var canonBuf [24]string
+	canons := canonBuf[:0]
+	var named []string
+	kept := 0
 	for _, h := range rec.Headers {
 		canon := textproto.CanonicalMIMEHeaderKey(h.Name)
+		canons = append(canons, canon)
+		switch {
+		case canon == "Connection":
+			named = appendConnectionTokens(named, h.Value)
+		case canon == "Host", canon == "Content-Length", hopByHop(canon, nil):
+		default:
+			kept++
+		}
+	}
+	// A map sized for about what goes in (past 8 entries a map costs a
+	// table, not one group), and one backing array for the values (a name
+	// seen twice grows its own slice), as net/textproto does when it reads
+	// a request. 4: User-Agent and X-Forwarded-*.
+	req.Header = make(http.Header, kept+4)
+	vals := make([]string, 0, len(rec.Headers)+4)
+	set := func(key, v string) {
+		vals = append(vals, v) // never past cap: one per header, plus the 4
+		req.Header[key] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	hasUA := false
+	for i, h := range rec.Headers {
+		canon := canons[i]
+		key := h.Name // keep the sender's spelling: the map key is written as is
 		switch {
 		case canon == "Host", canon == "Content-Length":
 			continue // set from the target and the body
-		case hopByHop(canon, connection):
+		case hopByHop(canon, named):
 			continue
 		case canon == "User-Agent":
 			hasUA = true
-			// net/http looks this one up by its canonical name.
-			req.Header[canon] = append(req.Header[canon], h.Value)
-		default:
-			// Keep the sender's spelling: the map key is written as is.
-			req.Header[h.Name] = append(req.Header[h.Name], h.Value)
+			key = canon // net/http looks this one up by its canonical name
+		}
+		if prior, ok := req.Header[key]; ok {
+			req.Header[key] = append(prior, h.Value)
+		} else {
+			set(key, h.Value)
 		}
 	}
 	if !hasUA {
 		// Present but empty: net/http then sends no User-Agent rather than its own.
-		req.Header["User-Agent"] = []string{""}
+		set("User-Agent", "")
 	}
 	if ip, _, err := net.SplitHostPort(rec.RemoteAddr); err == nil {
 		if prior := req.Header.Get("X-Forwarded-For"); prior != "" {
-			req.Header.Set("X-Forwarded-For", prior+", "+ip)
+			set("X-Forwarded-For", prior+", "+ip)
 		} else {
-			req.Header.Set("X-Forwarded-For", ip)
+			set("X-Forwarded-For", ip)
 		}
 	}
 	if req.Header.Get("X-Forwarded-Host") == "" && rec.Host != "" {
-		req.Header.Set("X-Forwarded-Host", rec.Host)
+		set("X-Forwarded-Host", rec.Host)
 	}
 	if req.Header.Get("X-Forwarded-Proto") == "" {
-		req.Header.Set("X-Forwarded-Proto", "http")
+		set("X-Forwarded-Proto", "http")
 	}
 	return req, nil
 }
 
 // hopByHop reports headers that describe one connection, not the message:
-// the fixed list of RFC 9110 §7.6.1 plus any named in Connection.
-func hopByHop(canon string, h http.Header) bool {
+// the fixed list of RFC 9110 §7.6.1 plus any named in Connection (named,
+// from connectionTokens).
+func hopByHop(canon string, named []string) bool {
 	switch canon {
 	case "Connection", "Proxy-Connection", "Keep-Alive", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
 		"Proxy-Authenticate", "Proxy-Authorization":
 		return true
 	}
-	for _, v := range h.Values("Connection") {
-		for _, name := range strings.Split(v, ",") {
-			if textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name)) == canon {
-				return true
-			}
-		}
+	return slices.Contains(named, canon)
+}
+
+// connectionTokens returns the header names listed in Connection values,
+// canonical.
+func connectionTokens(values []string) []string {
+	var named []string
+	for _, v := range values {
+		named = appendConnectionTokens(named, v)
 	}
-	return false
+	return named
+}
+
+func appendConnectionTokens(named []string, value string) []string {
+	for name := range strings.SplitSeq(value, ",") {
+		named = append(named, textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name)))
+	}
+	return named
 }
 
 func headerList(h http.Header) []inspect.Header {
-	var out []inspect.Header
+	n := 0
+	for _, vs := range h {
+		n += len(vs)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]inspect.Header, 0, n)
 	for k, vs := range h {
 		for _, v := range vs {
 			out = append(out, inspect.Header{Name: k, Value: v})
