@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -283,4 +284,89 @@ func FuzzNormalizePrefix(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Under continuous inserts a background checkpoint never reaches the WAL's
+// end by itself; the checkpointer must still get the WAL started over,
+// holding the writer only for the last frames. The writer's own backstop
+// checkpoint is off here, so only the checkpointer can do it.
+func TestWALStartsOverUnderContinuousLoad(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		restart int
+		want    bool
+	}{{"checkpointer", 200, true}, {"control: restarts disabled", 1 << 30, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			s := open(t)
+			s.ckRestart, s.ckFinish = c.restart, 20
+			if _, err := s.w.Exec(`PRAGMA wal_autocheckpoint = 0`); err != nil {
+				t.Fatal(err)
+			}
+			drops, maxLog := walUnderLoad(t, s, 2*time.Second)
+			t.Logf("WAL started over %d times, at most %d frames", drops, maxLog)
+			if c.want && drops < 2 {
+				t.Errorf("the WAL was started over %d times in 2 s of inserts (grew to %d frames)", drops, maxLog)
+			}
+			if !c.want && drops > 0 {
+				t.Errorf("the WAL was started over %d times with restarts disabled: this test cannot tell", drops)
+			}
+		})
+	}
+}
+
+// walUnderLoad inserts from 8 goroutines for d and counts the times the
+// WAL's frame count went down, which only a restart does.
+func walUnderLoad(t *testing.T, s *Store, d time.Duration) (drops, maxLog int) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := s.Insert(ctx, rec("/load", fmt.Sprintf(`{"w":%d,"i":%d,"pad":"%0900d"}`, w, i, 0))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	last := 0
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+		log := walFrames(t, s.Path())
+		if log < last {
+			drops++
+		}
+		last, maxLog = log, max(maxLog, log)
+	}
+	close(stop)
+	wg.Wait()
+	n, err := s.Count(ctx, Query{})
+	if rows := s.Stats().Rows; err != nil || int64(n) != rows {
+		t.Errorf("%d rows readable, %d committed (%v)", n, rows, err)
+	}
+	return drops, maxLog
+}
+
+// walFrames reads the WAL's frame count (mxFrame) from the WAL index in the
+// -shm file: asking SQLite (PRAGMA wal_checkpoint) would checkpoint, and
+// could itself start the WAL over.
+func walFrames(t *testing.T, db string) int {
+	f, err := os.Open(db + "-shm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var hdr [20]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		t.Fatal(err)
+	}
+	return int(binary.NativeEndian.Uint32(hdr[16:20]))
 }
