@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// The scanners below walk JSON that json.Valid has already accepted. That
+// The scanners below walk JSON that validJSON has already accepted. That
 // precondition is what lets them be tiny and branch-light: they never have
 // to report a syntax error, only find where things start and end, so a
 // caller can pick a few fields out of a body without decoding the rest.
