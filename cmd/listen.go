@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -104,9 +105,24 @@ Answers: 200 {"id":…} once stored; 413 over --max-body (recorded without body)
 	return c
 }
 
+// captureGCPercent is the garbage collector's target while capturing.
+// listen's live heap is small (a few MiB: SQLite's pages live outside the
+// Go heap), so at the default 100 a burst of captures started a collection
+// every few milliseconds. At 400, under a 16-connection burst: CPU per
+// capture 47 → 40 µs, captures/s +10–25%, resident memory 29 → 42 MiB.
+const captureGCPercent = 400
+
+// tuneGC applies captureGCPercent unless the user set GOGC.
+func tuneGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(captureGCPercent)
+	}
+}
+
 // listenRun serves until ctx ends (Ctrl-C or SIGTERM).
 func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	ctx := c.Context()
+	tuneGC()
 	o.portSet = c.Flags().Changed("port")
 	if !o.portSet {
 		if cfg, err := f.Config(); err == nil && cfg.Port != 0 {
