@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -35,6 +36,10 @@ func main() {
 	forwardTo := flag.String("forward-to", "", "forward to this handler, as `hookscope forward --to`")
 	mutex := flag.Int("mutex-fraction", 0, "runtime.SetMutexProfileFraction (0 = off)")
 	flag.Parse()
+	// As listen does (cmd/listen.go, captureGCPercent).
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
+	}
 	if *db == "" || *addrFile == "" || *pprofFile == "" {
 		log.Fatal("usage: capprof -db PATH -addrfile FILE -pprof-addrfile FILE [-forward-to URL]")
 	}

@@ -552,7 +552,7 @@ func (s *Store) Depart() { s.arriving.Add(-1) }
 // writer only for that remainder.
 func (s *Store) checkpointer() {
 	defer close(s.ckDone)
-	t := time.NewTicker(100 * time.Millisecond)
+	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
@@ -579,7 +579,10 @@ func (s *Store) checkpoint() {
 	for i := 0; ok && log >= s.ckRestart && log-done > s.ckFinish && i < 8; i++ {
 		log, done, ok = s.passive()
 	}
-	if !ok || log < s.ckRestart {
+	// Holding the writer is worth it only for a short last pass: if the
+	// passes did not catch up (a reader in another process pins old frames,
+	// say), the writer's backstop checkpoint gets its turn instead.
+	if !ok || log < s.ckRestart || log-done > 4*s.ckFinish {
 		return
 	}
 	s.commitMu.Lock()
