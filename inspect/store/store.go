@@ -552,7 +552,11 @@ func (s *Store) Depart() { s.arriving.Add(-1) }
 // writer only for that remainder.
 func (s *Store) checkpointer() {
 	defer close(s.ckDone)
-	t := time.NewTicker(250 * time.Millisecond)
+	// Each pass's fsyncs hold up the writer's WAL writes for a moment, the
+	// longer the more a pass copies: at 100 ms rather than 250 ms, capture's
+	// p99 under a 16-connection burst was 21 ms instead of 30 ms, for the
+	// same throughput.
+	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
