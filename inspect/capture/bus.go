@@ -18,7 +18,7 @@ const (
 // Event is what the engine tells its front ends (TUI, plain or JSON printer).
 type Event struct {
 	Type    EventType
-	Record  *inspect.Record  // Captured (body included), Forwarded (no body)
+	Record  *inspect.Record  // Captured, Forwarded: the one record, body included
 	Attempt *inspect.Attempt // Forwarded
 	Err     string           // StoreFail: why the request got a 503
 }
