@@ -566,7 +566,7 @@ func (s *Store) checkpointer() {
 			}
 		case <-s.done:
 			if s.dirty.Load() {
-				s.passive()
+				passive(s.r)
 			}
 			return
 		}
@@ -584,9 +584,16 @@ const (
 )
 
 func (s *Store) checkpoint() {
-	log, done, ok := s.passive()
+	// One connection for every pass, taken before the writer is held: the
+	// held pass must not wait for a reader connection the TUI is using.
+	conn, err := s.r.Conn(context.Background())
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	log, done, ok := passive(conn)
 	for i := 0; ok && log >= s.ckRestart && log-done > s.ckFinish && i < 8; i++ {
-		log, done, ok = s.passive()
+		log, done, ok = passive(conn)
 	}
 	// Holding the writer is worth it only for a short last pass: if the
 	// passes did not catch up (a reader in another process pins old frames,
@@ -595,15 +602,17 @@ func (s *Store) checkpoint() {
 		return
 	}
 	s.commitMu.Lock()
-	s.passive()
+	passive(conn)
 	s.commitMu.Unlock()
 }
 
 // passive runs one PASSIVE checkpoint and returns the WAL's length and how
 // much of it is now in the database file, in frames.
-func (s *Store) passive() (log, done int, ok bool) {
+func passive(q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (log, done int, ok bool) {
 	var busy int
-	err := s.r.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
+	err := q.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
 	return log, done, err == nil && busy == 0
 }
 
