@@ -162,18 +162,12 @@ func (m *Model) edit() tea.Cmd {
 		return why
 	}
 	m.list.Pin()
-	loaded, _, have := m.detail.Record()
-	if have && loaded.ID != row.Rec.ID {
-		have = false
-	}
-	ctx, be, id := m.ctx, m.o.Backend, row.Rec.ID
+	id := row.Rec.ID
+	read := m.recordOf(id, false)
 	return func() tea.Msg {
-		rec := loaded
-		if !have {
-			var err error
-			if rec, err = be.Get(ctx, id); err != nil {
-				return statusMsg{footer.Failure, "cannot read " + id + ": " + err.Error()}
-			}
+		rec, _, err := read()
+		if err != nil {
+			return statusMsg{footer.Failure, err.Error()}
 		}
 		text, ext, err := editable(rec.Body)
 		if err != nil {
@@ -285,24 +279,17 @@ func (m *Model) copyCurl() tea.Cmd {
 	if !ok {
 		return m.footer.SetStatus(footer.Warning, "no request selected")
 	}
-	loaded, atts, have := m.detail.Record()
-	if have && loaded.ID != row.Rec.ID {
-		have = false
-	}
-	ctx, be, id, clip := m.ctx, m.o.Backend, row.Rec.ID, m.clipboard
+	id, clip := row.Rec.ID, m.clipboard
+	read := m.recordOf(id, true)
 	target := ""
 	if len(m.o.Targets) > 0 {
 		target = m.o.Targets[0]
 	}
 	local := strings.TrimSuffix(m.o.LocalURL, "/")
 	return func() tea.Msg {
-		rec := loaded
-		if !have {
-			var err error
-			if rec, err = be.Get(ctx, id); err != nil {
-				return statusMsg{footer.Failure, "cannot read " + id + ": " + err.Error()}
-			}
-			atts, _ = be.Attempts(ctx, id)
+		rec, atts, err := read()
+		if err != nil {
+			return statusMsg{footer.Failure, err.Error()}
 		}
 		url := local + rec.URI()
 		switch {
@@ -319,6 +306,25 @@ func (m *Model) copyCurl() tea.Cmd {
 	}
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
+// recordOf returns how a command reads request id off the update loop:
+// from the detail pane when it already shows that request, else from the
+// backend (its attempts too, when withAttempts).
+func (m *Model) recordOf(id string, withAttempts bool) func() (*inspect.Record, []inspect.Attempt, error) {
+	if loaded, atts, have := m.detail.Record(); have && loaded.ID == id {
+		return func() (*inspect.Record, []inspect.Attempt, error) { return loaded, atts, nil }
+	}
+	ctx, be := m.ctx, m.o.Backend
+	return func() (*inspect.Record, []inspect.Attempt, error) {
+		rec, err := be.Get(ctx, id)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cannot read %s: %w", id, err)
+		}
+		var atts []inspect.Attempt
+		if withAttempts {
+			atts, _ = be.Attempts(ctx, id)
+		}
+		return rec, atts, nil
+	}
+}
 
-var _ = inspect.Record{}
+func itoa(n int) string { return strconv.Itoa(n) }
