@@ -169,7 +169,7 @@ func (s single) verify(h http.Header, body []byte, secrets []string) Verdict {
 	}
 	if len(secrets) == 0 {
 		out.Status = Unchecked
-		out.Detail = "no secret configured: set --secret or VIDEONEST_WEBHOOK_SECRET"
+		out.Detail = noSecretDetail
 		return out
 	}
 	if len(vals) > 1 {

@@ -46,6 +46,10 @@ type Scheme interface {
 // VideoNestHeader carries VideoNest's hex HMAC-SHA256 of the raw body.
 const VideoNestHeader = "X-VideoNest-Signature"
 
+// noSecretDetail is every scheme's Unchecked detail: the flag and the
+// variable to set, whichever provider is being checked.
+const noSecretDetail = "no secret configured: set --secret or VIDEONEST_WEBHOOK_SECRET"
+
 // VideoNest implements the scheme on VideoNest's webhook page: HMAC-SHA256
 // of the raw request body with the signing secret, hex in X-VideoNest-Signature.
 type VideoNest struct{}

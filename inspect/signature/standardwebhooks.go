@@ -126,7 +126,7 @@ func (s StandardWebhooks) Verify(h http.Header, body []byte, secrets []string) V
 		out.Status, out.Detail = Missing, "no "+StandardWebhooksSignature+" (or "+SvixSignature+") header"
 		return out
 	case len(secrets) == 0:
-		out.Status, out.Detail = Unchecked, "no secret configured: set --secret or VIDEONEST_WEBHOOK_SECRET"
+		out.Status, out.Detail = Unchecked, noSecretDetail
 		return out
 	case len(sigs) > 1:
 		out.Status, out.Detail = Invalid, fmt.Sprintf("%d %s headers, expected one (several signatures go space-separated in one)", len(sigs), sigH)

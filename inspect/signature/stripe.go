@@ -107,7 +107,7 @@ func (s Stripe) Verify(h http.Header, body []byte, secrets []string) Verdict {
 		out.Status, out.Detail = Missing, "no "+StripeHeader+" header"
 		return out
 	case len(secrets) == 0:
-		out.Status, out.Detail = Unchecked, "no secret configured: set --secret or VIDEONEST_WEBHOOK_SECRET"
+		out.Status, out.Detail = Unchecked, noSecretDetail
 		return out
 	case len(vals) > 1:
 		out.Status, out.Detail = Invalid, fmt.Sprintf("%d %s headers, expected exactly one", len(vals), StripeHeader)
