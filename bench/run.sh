@@ -2,7 +2,7 @@
 # bench/run.sh: hookscope's load benchmarks, measured against net/http
 # baselines on this machine (127.0.0.1 only).
 #
-#   bash bench/run.sh              # full table, about 3 minutes (bounded to 6)
+#   bash bench/run.sh              # full table, about 4 minutes (bounded to 8)
 #   bash bench/run.sh --quick      # about a minute: 1 round of 3 s runs
 #   bash bench/run.sh --profile    # CPU profiles of capture (and capture+forward)
 #                                  # in-process under load; pprof top 25
@@ -10,7 +10,7 @@
 #                                  # working tree others may be editing
 #
 # Extra flags go to bench/driver: --rounds N, --duration 5s, --runs 20,
-# --rows 100000, --budget 6m. The table is also written to
+# --rows 100000, --budget 8m. The table is also written to
 # bench/out/latest.txt, profiles to bench/out/*.pprof (git-ignored).
 #
 # Needs Go and wrk; installs wrk with apt-get when it is missing.
@@ -49,7 +49,7 @@ while (($#)); do
 	shift
 done
 
-limit=360
+limit=480
 ((quick)) && limit=120
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookscope-bench.XXXXXX")

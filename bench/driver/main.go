@@ -61,7 +61,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 0, "timed runs of replay and list (default 20, quick 10)")
 	flag.IntVar(&o.rows, "rows", 100000, "rows in the store list and replay run against")
 	flag.IntVar(&o.pool, "pool", 256, "distinct signed 1 KB bodies wrk sends round-robin")
-	flag.DurationVar(&o.budget, "budget", 0, "give up after this long (default 6m, quick 2m)")
+	flag.DurationVar(&o.budget, "budget", 0, "give up after this long (default 8m, quick 2m)")
 	flag.StringVar(&o.commit, "commit", "unknown", "commit being measured (for the header)")
 	flag.Parse()
 	if o.bin == "" || o.tmp == "" {
@@ -85,7 +85,7 @@ func main() {
 		}
 	}
 	if o.budget <= 0 {
-		o.budget = 6 * time.Minute
+		o.budget = 8 * time.Minute
 		if o.quick {
 			o.budget = 2 * time.Minute
 		}
@@ -530,11 +530,30 @@ func (l *lab) table(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The anchors (bench/internal/keep): the baselines keeping each request
+	// with nothing of hookscope's around it, so a target above what the
+	// store alone allows shows as such in the same run.
+	keepSQL, keepSQLAddr, err := l.startHelper(ctx, "bare-sqlite", "bare", "-keep", "sqlite:"+filepath.Join(o.tmp, "anchor.db"))
+	if err != nil {
+		return err
+	}
+	keepLog, keepLogAddr, err := l.startHelper(ctx, "bare-log", "bare", "-keep", "log:"+filepath.Join(o.tmp, "anchor.log"))
+	if err != nil {
+		return err
+	}
+	proxySQL, proxySQLAddr, err := l.startHelper(ctx, "proxy-sqlite", "proxy", "-to", "http://"+bareAddr,
+		"-keep", "sqlite:"+filepath.Join(o.tmp, "proxy-anchor.db"))
+	if err != nil {
+		return err
+	}
 	cases := []*loadCase{
 		{key: "bare16", label: "bare net/http", conns: 16, url: "http://" + bareAddr, front: bare},
 		{key: "listen16", label: "hookscope listen (capture)", conns: 16, url: "http://" + listenAddr, front: listen, baseline: "bare16"},
+		{key: "sqlite16", label: "  anchor: bare + SQLite", conns: 16, url: "http://" + keepSQLAddr, front: keepSQL, baseline: "bare16"},
+		{key: "log16", label: "  anchor: bare + append log", conns: 16, url: "http://" + keepLogAddr, front: keepLog, baseline: "bare16"},
 		{key: "proxy16", label: "ReverseProxy → bare", conns: 16, url: "http://" + proxyAddr, front: proxy, backend: bare},
 		{key: "fwd16", label: "hookscope forward → bare", conns: 16, url: "http://" + fwdAddr, front: fwd, backend: bare, baseline: "proxy16"},
+		{key: "proxysqlite16", label: "  anchor: ReverseProxy + SQLite", conns: 16, url: "http://" + proxySQLAddr, front: proxySQL, backend: bare, baseline: "proxy16"},
 		{key: "bare1", label: "direct → bare", conns: 1, url: "http://" + bareAddr, front: bare},
 		// Not targets of their own: they split forward's added latency into
 		// capture (the commit) and the hop to the handler.
@@ -548,7 +567,10 @@ func (l *lab) table(ctx context.Context) error {
 	}
 
 	say("warming up each server (1s of wrk, not counted)")
-	for _, c := range cases[:4] {
+	for _, c := range cases {
+		if c.conns == 1 {
+			continue // the same servers as at c=16
+		}
 		if _, err := l.runWrk(ctx, c.url, c.conns, time.Second, nil, nil); err != nil {
 			return err
 		}
@@ -590,7 +612,7 @@ func (l *lab) table(ctx context.Context) error {
 				res.rps, ms(res.p50), ms(res.p99), res.otherCores)
 		}
 	}
-	for _, p := range []*proc{listen, fwd} {
+	for _, p := range []*proc{listen, fwd, keepSQL, keepLog, proxySQL} {
 		if p.exited() {
 			return fmt.Errorf("%s died under load: %s", p.name, logTail(p.log))
 		}
@@ -601,8 +623,15 @@ func (l *lab) table(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l.stop(listen)
-	l.stop(fwd)
+	for _, p := range []*proc{listen, fwd, keepSQL, keepLog, proxySQL} {
+		l.stop(p)
+	}
+	// Gigabytes by now; the seeded store below needs none of them.
+	for _, f := range []string{"listen.db", "forward.db", "anchor.db", "anchor.log", "proxy-anchor.db"} {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(filepath.Join(o.tmp, f+suffix))
+		}
+	}
 
 	// Process timings against a store with o.rows rows.
 	seedDB := filepath.Join(o.tmp, "seed.db")
@@ -806,17 +835,19 @@ func (l *lab) render(cases []*loadCase, byKey map[string]*loadCase, procs []*pro
 					target = verdictMark(a <= 0.25) + " ≤ +0.25 ms"
 				}
 			} else {
-				var ratios []float64
-				for i := range c.runs {
-					ratios = append(ratios, c.runs[i].rps/base.runs[i].rps)
-				}
-				r := median(ratios)
+				r := ratioOf(c, base)
 				vs = fmt.Sprintf("%.2f × %s", r, strings.TrimSuffix(base.key, "16"))
 				switch c.key {
 				case "listen16":
 					target = verdictMark(r >= 0.50) + " ≥ 0.50 (floor 0.35: " + verdictMark(r >= 0.35) + ")"
 				case "fwd16":
 					target = verdictMark(r >= 0.80) + " ≥ 0.80"
+				case "sqlite16":
+					target = fmt.Sprintf("hookscope at %.0f%% of it", 100*ratioOf(byKey["listen16"], byKey["bare16"])/r)
+				case "log16":
+					target = "what would beat SQLite"
+				case "proxysqlite16":
+					target = fmt.Sprintf("hookscope at %.0f%% of it", 100*ratioOf(byKey["fwd16"], byKey["proxy16"])/r)
 				}
 			}
 		}
@@ -862,8 +893,22 @@ func (l *lab) render(cases []*loadCase, byKey map[string]*loadCase, procs []*pro
 	fmt.Fprintln(&b, "for forward and proxy the backend bare's share is shown after the +. spread: half the min-max range of req/s over rounds.")
 	fmt.Fprintln(&b, "vs baseline: median over rounds of the ratio to the baseline run of the same round (c=1: added p50 latency).")
 	fmt.Fprintln(&b, "wrk/other cores: CPU of the load generator, and of everything else on the machine (user+system from /proc/stat minus ours).")
+	fmt.Fprintln(&b, "anchors (bench/internal/keep): the baseline keeping each request before it answers, with nothing else of hookscope's:")
+	fmt.Fprintln(&b, "  SQLite: one table, raw headers and body, one prepared INSERT, group commit, WAL + synchronous=NORMAL, ack after COMMIT;")
+	fmt.Fprintln(&b, "  for the proxy also the handler's answer, queued as hookscope queues an attempt. The most a SQLite store allows here.")
+	fmt.Fprintln(&b, "  append log: one write(2) per batch, ack after it (survives a killed process, as WAL + NORMAL does): what would beat it.")
 	fmt.Fprintf(&b, "list/replay store: %d rows seeded by bench/seed (store.Open + concurrent Insert, 1 KB bodies, an attempt on every 4th row).\n", o.rows)
 	return b.String()
+}
+
+// ratioOf is the median over rounds of c's req/s over base's in the same
+// round.
+func ratioOf(c, base *loadCase) float64 {
+	var ratios []float64
+	for i := range c.runs {
+		ratios = append(ratios, c.runs[i].rps/base.runs[i].rps)
+	}
+	return median(ratios)
 }
 
 func verdictMark(ok bool) string {

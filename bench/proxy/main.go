@@ -1,11 +1,15 @@
 // Command proxy is the baseline for `hookscope forward`: the standard
 // library's ReverseProxy with a Transport tuned for one busy local backend
 // (the default keeps only 2 idle connections per host), adding
-// X-Forwarded-* headers as hookscope does.
+// X-Forwarded-* headers as hookscope does. With -keep it is the forward
+// anchor: the same, keeping each request and answer as hookscope does.
 package main
 
 import (
+	"bytes"
+	"context"
 	"flag"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -16,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookscope/hookscope/bench/internal/keep"
 	"github.com/hookscope/hookscope/bench/internal/ready"
 )
 
@@ -23,6 +28,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
 	addrFile := flag.String("addrfile", "", "write the listening address here once ready")
 	to := flag.String("to", "", "backend URL, e.g. http://127.0.0.1:3000")
+	keepSpec := flag.String("keep", "", "keep every request before proxying it, and every answer: sqlite:PATH or log:PATH (bench/internal/keep)")
 	flag.Parse()
 
 	target, err := url.Parse(*to)
@@ -45,11 +51,20 @@ func main() {
 		},
 		Transport: tr,
 	}
+	var handler http.Handler = rp
+	if *keepSpec != "" {
+		k, err := keep.Open(*keepSpec)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer k.Close()
+		handler = keeping(k, rp)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	if err := ready.WriteAddr(*addrFile, ln.Addr().String()); err != nil {
 		log.Fatal(err)
 	}
@@ -62,4 +77,44 @@ func main() {
 	if err := srv.Serve(ln); err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
+}
+
+type refKey struct{}
+
+// keeping is the forward anchor: the request is kept before it is proxied
+// (as hookscope commits before it forwards), and the handler's answer is
+// queued as an attempt without holding up the reply (as hookscope records
+// one).
+func keeping(k *keep.Keeper, rp *httputil.ReverseProxy) http.Handler {
+	rp.ModifyResponse = func(resp *http.Response) error {
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		k.Attempt(resp.Request.Context().Value(refKey{}).(int64), resp.StatusCode, resp.Header, body)
+		return nil
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body []byte
+		var err error
+		if r.ContentLength >= 0 {
+			body = make([]byte, r.ContentLength)
+			_, err = io.ReadFull(r.Body, body)
+		} else {
+			body, err = io.ReadAll(r.Body)
+		}
+		if err != nil {
+			http.Error(w, "could not read the body", http.StatusBadRequest)
+			return
+		}
+		ref, err := k.Request(r, body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), refKey{}, ref)))
+	})
 }
