@@ -45,15 +45,7 @@ func main() {
 					return
 				}
 			} else {
-				// One allocation for a declared length, as hookscope reads.
-				var body []byte
-				var err error
-				if r.ContentLength >= 0 {
-					body = make([]byte, r.ContentLength)
-					_, err = io.ReadFull(r.Body, body)
-				} else {
-					body, err = io.ReadAll(r.Body)
-				}
+				body, err := keep.ReadBody(r)
 				if err != nil {
 					http.Error(w, "could not read the body", http.StatusBadRequest)
 					return

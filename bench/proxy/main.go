@@ -97,14 +97,7 @@ func keeping(k *keep.Keeper, rp *httputil.ReverseProxy) http.Handler {
 		return nil
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body []byte
-		var err error
-		if r.ContentLength >= 0 {
-			body = make([]byte, r.ContentLength)
-			_, err = io.ReadFull(r.Body, body)
-		} else {
-			body, err = io.ReadAll(r.Body)
-		}
+		body, err := keep.ReadBody(r)
 		if err != nil {
 			http.Error(w, "could not read the body", http.StatusBadRequest)
 			return

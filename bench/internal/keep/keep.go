@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"runtime"
@@ -95,6 +96,17 @@ func (k *Keeper) Close() error {
 	close(k.jobs)
 	k.wg.Wait()
 	return k.close()
+}
+
+// ReadBody reads r's body in one allocation when its length is declared,
+// as hookscope reads it.
+func ReadBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength < 0 {
+		return io.ReadAll(r.Body)
+	}
+	body := make([]byte, r.ContentLength)
+	_, err := io.ReadFull(r.Body, body)
+	return body, err
 }
 
 func headerBlob(h http.Header) []byte {
