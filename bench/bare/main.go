@@ -22,7 +22,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
 	addrFile := flag.String("addrfile", "", "write the listening address here once ready")
-	keepSpec := flag.String("keep", "", "keep every request before answering: sqlite:PATH or log:PATH (bench/internal/keep)")
+	keepSpec := flag.String("keep", "", "keep every request before answering: sqlite:PATH, store:PATH or log:PATH (bench/internal/keep)")
 	flag.Parse()
 
 	var k *keep.Keeper

@@ -537,6 +537,10 @@ func (l *lab) table(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	keepStore, keepStoreAddr, err := l.startHelper(ctx, "bare-store", "bare", "-keep", "store:"+filepath.Join(o.tmp, "store-anchor.db"))
+	if err != nil {
+		return err
+	}
 	keepLog, keepLogAddr, err := l.startHelper(ctx, "bare-log", "bare", "-keep", "log:"+filepath.Join(o.tmp, "anchor.log"))
 	if err != nil {
 		return err
@@ -549,6 +553,7 @@ func (l *lab) table(ctx context.Context) error {
 	cases := []*loadCase{
 		{key: "bare16", label: "bare net/http", conns: 16, url: "http://" + bareAddr, front: bare},
 		{key: "listen16", label: "hookscope listen (capture)", conns: 16, url: "http://" + listenAddr, front: listen, baseline: "bare16"},
+		{key: "store16", label: "  anchor: bare + hookscope's store", conns: 16, url: "http://" + keepStoreAddr, front: keepStore, baseline: "bare16"},
 		{key: "sqlite16", label: "  anchor: bare + SQLite", conns: 16, url: "http://" + keepSQLAddr, front: keepSQL, baseline: "bare16"},
 		{key: "log16", label: "  anchor: bare + append log", conns: 16, url: "http://" + keepLogAddr, front: keepLog, baseline: "bare16"},
 		{key: "proxy16", label: "ReverseProxy → bare", conns: 16, url: "http://" + proxyAddr, front: proxy, backend: bare},
@@ -612,7 +617,7 @@ func (l *lab) table(ctx context.Context) error {
 				res.rps, ms(res.p50), ms(res.p99), res.otherCores)
 		}
 	}
-	for _, p := range []*proc{listen, fwd, keepSQL, keepLog, proxySQL} {
+	for _, p := range []*proc{listen, fwd, keepSQL, keepStore, keepLog, proxySQL} {
 		if p.exited() {
 			return fmt.Errorf("%s died under load: %s", p.name, logTail(p.log))
 		}
@@ -623,11 +628,11 @@ func (l *lab) table(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range []*proc{listen, fwd, keepSQL, keepLog, proxySQL} {
+	for _, p := range []*proc{listen, fwd, keepSQL, keepStore, keepLog, proxySQL} {
 		l.stop(p)
 	}
 	// Gigabytes by now; the seeded store below needs none of them.
-	for _, f := range []string{"listen.db", "forward.db", "anchor.db", "anchor.log", "proxy-anchor.db"} {
+	for _, f := range []string{"listen.db", "forward.db", "anchor.db", "store-anchor.db", "anchor.log", "proxy-anchor.db"} {
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			os.Remove(filepath.Join(o.tmp, f+suffix))
 		}
@@ -842,6 +847,8 @@ func (l *lab) render(cases []*loadCase, byKey map[string]*loadCase, procs []*pro
 					target = verdictMark(r >= 0.50) + " ≥ 0.50 (floor 0.35: " + verdictMark(r >= 0.35) + ")"
 				case "fwd16":
 					target = verdictMark(r >= 0.80) + " ≥ 0.80"
+				case "store16":
+					target = fmt.Sprintf("%.0f%% of the SQLite anchor", 100*r/ratioOf(byKey["sqlite16"], byKey["bare16"]))
 				case "sqlite16":
 					target = fmt.Sprintf("hookscope at %.0f%% of it", 100*ratioOf(byKey["listen16"], byKey["bare16"])/r)
 				case "log16":
@@ -896,6 +903,7 @@ func (l *lab) render(cases []*loadCase, byKey map[string]*loadCase, procs []*pro
 	fmt.Fprintln(&b, "anchors (bench/internal/keep): the baseline keeping each request before it answers, with nothing else of hookscope's:")
 	fmt.Fprintln(&b, "  SQLite: one table, raw headers and body, one prepared INSERT, group commit, WAL + synchronous=NORMAL, ack after COMMIT;")
 	fmt.Fprintln(&b, "  for the proxy also the handler's answer, queued as hookscope queues an attempt. The most a SQLite store allows here.")
+	fmt.Fprintln(&b, "  hookscope's store: inspect/store fed by plain net/http; what listen adds on top is the rest of the capture path.")
 	fmt.Fprintln(&b, "  append log: one write(2) per batch, ack after it (survives a killed process, as WAL + NORMAL does): what would beat it.")
 	fmt.Fprintf(&b, "list/replay store: %d rows seeded by bench/seed (store.Open + concurrent Insert, 1 KB bodies, an attempt on every 4th row).\n", o.rows)
 	return b.String()

@@ -28,7 +28,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
 	addrFile := flag.String("addrfile", "", "write the listening address here once ready")
 	to := flag.String("to", "", "backend URL, e.g. http://127.0.0.1:3000")
-	keepSpec := flag.String("keep", "", "keep every request before proxying it, and every answer: sqlite:PATH or log:PATH (bench/internal/keep)")
+	keepSpec := flag.String("keep", "", "keep every request before proxying it, and every answer: sqlite:PATH, store:PATH or log:PATH (bench/internal/keep)")
 	flag.Parse()
 
 	target, err := url.Parse(*to)
@@ -93,7 +93,7 @@ func keeping(k *keep.Keeper, rp *httputil.ReverseProxy) http.Handler {
 			return err
 		}
 		resp.Body = io.NopCloser(bytes.NewReader(body))
-		k.Attempt(resp.Request.Context().Value(refKey{}).(int64), resp.StatusCode, resp.Header, body)
+		k.Attempt(resp.Request.Context().Value(refKey{}).(keep.Ref), resp.StatusCode, resp.Header, body)
 		return nil
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

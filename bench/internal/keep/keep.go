@@ -8,6 +8,9 @@
 //   - sqlite: one table, one prepared INSERT, group commit by one writer,
 //     WAL with synchronous=NORMAL, SQLite's own checkpointing. Acknowledged
 //     after COMMIT, as hookscope is. This is the ceiling of a SQLite store.
+//   - store: hookscope's own store (inspect/store), fed by plain net/http.
+//     Against sqlite it shows what the store costs over the ceiling, and
+//     against hookscope listen what the rest of the capture path costs.
 //   - log: an append-only file, one write(2) per batch, acknowledged after
 //     the write. It survives a killed process, as WAL with NORMAL does, and
 //     is what would beat SQLite.
@@ -27,6 +30,10 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/inspect/store"
 )
 
 // Keeper stores one captured request (or a handler's answer to one) and
@@ -36,7 +43,14 @@ type Keeper struct {
 	flush func(batch []*job) error
 	close func() error
 	wg    sync.WaitGroup
-	seq   int64 // owned by the writer
+	seq   int64        // owned by the writer
+	st    *store.Store // store mode: no writer of our own
+}
+
+// Ref names a kept request, for its attempt.
+type Ref struct {
+	n  int64
+	id string // store mode
 }
 
 type job struct {
@@ -52,21 +66,24 @@ type job struct {
 	id      int64
 }
 
-// Open parses "sqlite:PATH" or "log:PATH".
+// Open parses "sqlite:PATH", "store:PATH" or "log:PATH".
 func Open(spec string) (*Keeper, error) {
 	mode, path, ok := strings.Cut(spec, ":")
 	if !ok || path == "" {
-		return nil, fmt.Errorf("-keep %q: want sqlite:PATH or log:PATH", spec)
+		return nil, fmt.Errorf("-keep %q: want sqlite:PATH, store:PATH or log:PATH", spec)
 	}
 	k := &Keeper{jobs: make(chan *job, 4096)}
 	var err error
 	switch mode {
 	case "sqlite":
 		err = k.openSQLite(path)
+	case "store":
+		k.st, err = store.Open(path, store.Options{})
+		return k, err
 	case "log":
 		err = k.openLog(path)
 	default:
-		err = fmt.Errorf("-keep %q: want sqlite:PATH or log:PATH", spec)
+		err = fmt.Errorf("-keep %q: want sqlite:PATH, store:PATH or log:PATH", spec)
 	}
 	if err != nil {
 		return nil, err
@@ -76,23 +93,38 @@ func Open(spec string) (*Keeper, error) {
 	return k, nil
 }
 
-// Request keeps r (whose body has been read into body) and returns its
-// number once it is kept.
-func (k *Keeper) Request(r *http.Request, body []byte) (int64, error) {
+// Request keeps r (whose body has been read into body) and returns once
+// it is kept.
+func (k *Keeper) Request(r *http.Request, body []byte) (Ref, error) {
+	if k.st != nil {
+		rec := &inspect.Record{ReceivedAt: time.Now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+			Proto: r.Proto, Host: r.Host, RemoteAddr: r.RemoteAddr, Headers: headerList(r.Header), Body: body,
+			Size: int64(len(body)), Signature: signature.Verdict{Status: signature.Unchecked, SecretIndex: -1}}
+		err := k.st.Insert(r.Context(), rec)
+		return Ref{id: rec.ID}, err
+	}
 	j := &job{kind: 'r', at: time.Now().UnixNano(), method: r.Method, path: r.URL.Path,
 		headers: headerBlob(r.Header), body: body, done: make(chan error, 1)}
 	k.jobs <- j
-	return j.id, <-j.done
+	return Ref{n: j.id}, <-j.done
 }
 
 // Attempt queues the handler's answer to request ref without waiting, as
 // hookscope records a forward.
-func (k *Keeper) Attempt(ref int64, status int, h http.Header, body []byte) {
-	k.jobs <- &job{kind: 'a', ref: ref, at: time.Now().UnixNano(), status: status, headers: headerBlob(h), body: body}
+func (k *Keeper) Attempt(ref Ref, status int, h http.Header, body []byte) {
+	if k.st != nil {
+		k.st.QueueAttempt(&inspect.Attempt{RequestID: ref.id, At: time.Now(), Status: status,
+			RespHeaders: headerList(h), RespBody: body}, nil)
+		return
+	}
+	k.jobs <- &job{kind: 'a', ref: ref.n, at: time.Now().UnixNano(), status: status, headers: headerBlob(h), body: body}
 }
 
 // Close commits what is queued and closes the store.
 func (k *Keeper) Close() error {
+	if k.st != nil {
+		return k.st.Close()
+	}
 	close(k.jobs)
 	k.wg.Wait()
 	return k.close()
@@ -107,6 +139,16 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	body := make([]byte, r.ContentLength)
 	_, err := io.ReadFull(r.Body, body)
 	return body, err
+}
+
+func headerList(h http.Header) []inspect.Header {
+	var out []inspect.Header
+	for name, vs := range h {
+		for _, v := range vs {
+			out = append(out, inspect.Header{Name: name, Value: v})
+		}
+	}
+	return out
 }
 
 func headerBlob(h http.Header) []byte {

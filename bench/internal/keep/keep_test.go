@@ -48,23 +48,28 @@ func keepConcurrently(t *testing.T, spec string, n int) {
 	}
 }
 
-func TestSQLiteKeepsEveryRequestAndAnswer(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "anchor.db")
-	keepConcurrently(t, "sqlite:"+path, 300)
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var reqs, distinct, atts, orphans int
-	if err := db.QueryRow(`SELECT count(*), count(DISTINCT body) FROM requests`).Scan(&reqs, &distinct); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE request_id NOT IN (SELECT id FROM requests)) FROM attempts`).Scan(&atts, &orphans); err != nil {
-		t.Fatal(err)
-	}
-	if reqs != 300 || distinct != 300 || atts != 300 || orphans != 0 {
-		t.Fatalf("kept %d requests (%d distinct bodies) and %d attempts (%d orphaned); want 300, 300, 300, 0", reqs, distinct, atts, orphans)
+// hookscope's store and the plain anchor name their tables alike.
+func TestSQLiteAndStoreKeepEveryRequestAndAnswer(t *testing.T) {
+	for _, mode := range []string{"sqlite", "store"} {
+		t.Run(mode, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "anchor.db")
+			keepConcurrently(t, mode+":"+path, 300)
+			db, err := sql.Open("sqlite", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var reqs, distinct, atts, orphans int
+			if err := db.QueryRow(`SELECT count(*), count(DISTINCT body) FROM requests`).Scan(&reqs, &distinct); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE request_id NOT IN (SELECT id FROM requests)) FROM attempts`).Scan(&atts, &orphans); err != nil {
+				t.Fatal(err)
+			}
+			if reqs != 300 || distinct != 300 || atts != 300 || orphans != 0 {
+				t.Fatalf("kept %d requests (%d distinct bodies) and %d attempts (%d orphaned); want 300, 300, 300, 0", reqs, distinct, atts, orphans)
+			}
+		})
 	}
 }
 
