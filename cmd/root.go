@@ -166,6 +166,7 @@ With no subcommand it runs "listen".`,
 	root.PersistentFlags().StringVar(&f.configFlag, "config", "", "config file (default $XDG_CONFIG_HOME/hookscope/config.toml)")
 	addListenFlags(root, lo)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		//lint:ignore ST1005 printed as is to the user, in cobra's own words for this hint
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
 

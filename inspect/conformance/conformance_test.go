@@ -24,7 +24,7 @@ func verifying(secret string) http.HandlerFunc {
 		m.Write(b)
 		got, _ := hex.DecodeString(r.Header.Get("X-VideoNest-Signature"))
 		if !hmac.Equal(m.Sum(nil), got) {
-			http.Error(w, `{"error":"bad signature"}`, 401)
+			http.Error(w, `{"error":"bad signature"}`, http.StatusUnauthorized)
 			return
 		}
 		w.WriteHeader(200)
