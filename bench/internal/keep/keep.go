@@ -106,7 +106,8 @@ func (k *Keeper) Request(r *http.Request, body []byte) (Ref, error) {
 	j := &job{kind: 'r', at: time.Now().UnixNano(), method: r.Method, path: r.URL.Path,
 		headers: headerBlob(r.Header), body: body, done: make(chan error, 1)}
 	k.jobs <- j
-	return Ref{n: j.id}, <-j.done
+	err := <-j.done // the writer numbers the job before it answers
+	return Ref{n: j.id}, err
 }
 
 // Attempt queues the handler's answer to request ref without waiting, as
