@@ -116,7 +116,7 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, humanTime(r.ReceivedAt),
 			payload.SanitizeLine(r.Method), truncate(payload.SanitizeLine(r.URI()), 40),
-			payload.SanitizeLine(ev), verdictLabel(r.Signature.Status), forwardLabel(r), sizeLabel(r))
+			payload.SanitizeLine(ev), r.Signature.Status.Label(), forwardLabel(r), sizeLabel(r))
 	}
 	return tw.Flush()
 }

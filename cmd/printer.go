@@ -14,7 +14,6 @@ import (
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/payload"
-	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/tunnel"
 )
 
@@ -203,7 +202,7 @@ func (p *printer) request(r *inspect.Record) {
 	b = appendPadded(append(b, "  "...), payload.SanitizeLine(r.Method), 6)
 	b = append(append(b, ' '), payload.SanitizeLine(r.URI())...)
 	b = append(append(b, "  "...), payload.SanitizeLine(ev)...)
-	b = append(append(b, "  "...), verdictLabel(r.Signature.Status)...)
+	b = append(append(b, "  "...), r.Signature.Status.Label()...)
 	b = append(append(b, "  "...), payload.HumanSize(r.Size)...)
 	if r.Refused != 0 {
 		b = strconv.AppendInt(append(b, "  refused "...), int64(r.Refused), 10)
@@ -255,17 +254,4 @@ func (p *printer) storeFail(e capture.Event) {
 	}
 	fmt.Fprintf(p.w, "%s  NOT STORED  %s %s  503: %s\n", e.Record.ReceivedAt.Local().Format("15:04:05.000"),
 		payload.SanitizeLine(e.Record.Method), payload.SanitizeLine(e.Record.URI()), e.Err)
-}
-
-// verdictLabel pairs a symbol with the word, so it reads without colour.
-func verdictLabel(s signature.Status) string {
-	switch s {
-	case signature.Valid:
-		return "✓ valid"
-	case signature.Invalid:
-		return "✗ invalid"
-	case signature.Missing:
-		return "– missing"
-	}
-	return "? unchecked"
 }

@@ -39,7 +39,7 @@ func TestPlainLinesMatchTheirFormat(t *testing.T) {
 		}
 		line := fmt.Sprintf("%s  %s  %-6s %s  %s  %s  %s", r.ReceivedAt.Local().Format("15:04:05.000"), r.ID,
 			payload.SanitizeLine(r.Method), payload.SanitizeLine(r.URI()), payload.SanitizeLine(ev),
-			verdictLabel(r.Signature.Status), payload.HumanSize(r.Size))
+			r.Signature.Status.Label(), payload.HumanSize(r.Size))
 		if r.Refused != 0 {
 			line += fmt.Sprintf("  refused %d", r.Refused)
 		}

@@ -74,7 +74,7 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 		ev = "-"
 	}
 	fmt.Fprintf(w, "  Event      %s\n", san(ev))
-	fmt.Fprintf(w, "  Signature  %s", verdictLabel(rec.Signature.Status))
+	fmt.Fprintf(w, "  Signature  %s", rec.Signature.Status.Label())
 	if rec.Signature.Scheme != "" {
 		fmt.Fprintf(w, " (%s)", rec.Signature.Scheme)
 	}

@@ -21,6 +21,36 @@ const (
 	Unchecked Status = "unchecked" // no secret is known, so nothing can be judged
 )
 
+// Symbol is the mark that tells a status without colour.
+func (s Status) Symbol() string {
+	switch s {
+	case Valid:
+		return "✓"
+	case Invalid:
+		return "✗"
+	case Missing:
+		return "–"
+	}
+	return "?"
+}
+
+// Label is the symbol and the word, e.g. "✗ invalid", as every front end
+// shows a verdict; no status reads as unchecked. The known ones are
+// constants: the headless printer writes one per captured request.
+func (s Status) Label() string {
+	switch s {
+	case Valid:
+		return "✓ valid"
+	case Invalid:
+		return "✗ invalid"
+	case Missing:
+		return "– missing"
+	case Unchecked, "":
+		return "? unchecked"
+	}
+	return s.Symbol() + " " + string(s)
+}
+
 // Verdict is what a scheme says of one request. It never holds a secret.
 type Verdict struct {
 	Status Status `json:"status"`

@@ -110,28 +110,6 @@ func (s Styles) Palette() payload.Palette {
 	}
 }
 
-// VerdictSymbol is the mark that tells a verdict without colour.
-func VerdictSymbol(st signature.Status) string {
-	switch st {
-	case signature.Valid:
-		return "✓"
-	case signature.Invalid:
-		return "✗"
-	case signature.Missing:
-		return "–"
-	}
-	return "?"
-}
-
-// VerdictLabel is the symbol and the word, e.g. "✗ invalid".
-func VerdictLabel(st signature.Status) string {
-	word := string(st)
-	if word == "" {
-		word = string(signature.Unchecked)
-	}
-	return VerdictSymbol(st) + " " + word
-}
-
 // Verdict is the colour for a verdict.
 func (s Styles) Verdict(st signature.Status) lipgloss.Style {
 	switch st {

@@ -19,11 +19,11 @@ func TestVerdictsReadWithoutColour(t *testing.T) {
 		signature.Valid: "✓ valid", signature.Invalid: "✗ invalid", signature.Missing: "– missing",
 		signature.Unchecked: "? unchecked", "": "? unchecked",
 	} {
-		got := s.Verdict(st).Render(VerdictLabel(st))
+		got := s.Verdict(st).Render(st.Label())
 		if got != want {
 			t.Errorf("%q renders %q, want %q", st, got, want)
 		}
-		seen[VerdictSymbol(st)] = true
+		seen[st.Symbol()] = true
 	}
 	if len(seen) != 4 {
 		t.Errorf("symbols are not distinct: %v", seen)

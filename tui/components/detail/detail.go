@@ -359,7 +359,7 @@ func (m Model) tabBar() string {
 		label := string(rune('1'+t)) + " " + tabNames[t]
 		switch {
 		case t == SignatureTab && m.rec != nil:
-			label += " " + styles.VerdictSymbol(m.rec.Signature.Status)
+			label += " " + m.rec.Signature.Status.Symbol()
 		case t == AttemptsTab && len(m.attempts) > 0:
 			label += " (" + strconv.Itoa(len(m.attempts)) + ")"
 		}

@@ -73,7 +73,7 @@ func renderHeaders(st *styles.Styles, r *inspect.Record, now time.Time) string {
 func renderSignature(st *styles.Styles, r *inspect.Record, secretMask string) string {
 	var b strings.Builder
 	v := r.Signature
-	head := styles.VerdictLabel(v.Status)
+	head := v.Status.Label()
 	b.WriteString(st.Verdict(v.Status).Render(head))
 	if v.Scheme != "" {
 		b.WriteString(st.Muted.Render("   scheme " + payload.SanitizeLine(v.Scheme)))

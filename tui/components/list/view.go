@@ -10,7 +10,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/hookscope/hookscope/inspect/payload"
-	"github.com/hookscope/hookscope/tui/styles"
 )
 
 // layout is the column widths for one terminal width; columns that do not
@@ -172,7 +171,7 @@ func (m Model) row(l layout, r Row, selected bool, now time.Time) string {
 		ev = "–"
 	}
 	cells = append(cells, style(m.st.Strong, pad(fit(ev, l.event), l.event)))
-	cells = append(cells, style(m.st.Verdict(rec.Signature.Status), pad(styles.VerdictLabel(rec.Signature.Status), l.sig)))
+	cells = append(cells, style(m.st.Verdict(rec.Signature.Status), pad(rec.Signature.Status.Label(), l.sig)))
 	status, stStyle := m.statusCell(r)
 	cells = append(cells, style(stStyle, pad(status, l.status)))
 	if l.latency > 0 {
