@@ -8,12 +8,7 @@ import (
 	"flag"
 	"io"
 	"log"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/hookscope/hookscope/bench/internal/keep"
 	"github.com/hookscope/hookscope/bench/internal/ready"
@@ -33,44 +28,27 @@ func main() {
 		}
 	}
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
-	}
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if k == nil {
-				if _, err := io.Copy(io.Discard, r.Body); err != nil {
-					http.Error(w, "could not read the body", http.StatusBadRequest)
-					return
-				}
-			} else {
-				body, err := keep.ReadBody(r)
-				if err != nil {
-					http.Error(w, "could not read the body", http.StatusBadRequest)
-					return
-				}
-				if _, err := k.Request(r, body); err != nil {
-					http.Error(w, err.Error(), http.StatusServiceUnavailable)
-					return
-				}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if k == nil {
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				http.Error(w, "could not read the body", http.StatusBadRequest)
+				return
 			}
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"received":true}`+"\n")
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
-	if err := ready.WriteAddr(*addrFile, ln.Addr().String()); err != nil {
-		log.Fatal(err)
-	}
-	go func() {
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-		<-sig
-		srv.Close()
-	}()
-	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		} else {
+			body, err := keep.ReadBody(r)
+			if err != nil {
+				http.Error(w, "could not read the body", http.StatusBadRequest)
+				return
+			}
+			if _, err := k.Request(r, body); err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"received":true}`+"\n")
+	})
+	if err := ready.Serve(*addr, *addrFile, handler); err != nil {
 		log.Fatal(err)
 	}
 	if k != nil {

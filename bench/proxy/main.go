@@ -15,9 +15,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/hookscope/hookscope/bench/internal/keep"
@@ -52,30 +49,20 @@ func main() {
 		Transport: tr,
 	}
 	var handler http.Handler = rp
+	var k *keep.Keeper
 	if *keepSpec != "" {
-		k, err := keep.Open(*keepSpec)
-		if err != nil {
+		if k, err = keep.Open(*keepSpec); err != nil {
 			log.Fatal(err)
 		}
-		defer k.Close()
 		handler = keeping(k, rp)
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
+	if err := ready.Serve(*addr, *addrFile, handler); err != nil {
 		log.Fatal(err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	if err := ready.WriteAddr(*addrFile, ln.Addr().String()); err != nil {
-		log.Fatal(err)
-	}
-	go func() {
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-		<-sig
-		srv.Close()
-	}()
-	if err := srv.Serve(ln); err != http.ErrServerClosed {
-		log.Fatal(err)
+	if k != nil {
+		if err := k.Close(); err != nil {
+			log.Fatal(err)
+		}
 	}
 }
 
