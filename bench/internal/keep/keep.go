@@ -34,6 +34,7 @@ import (
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/inspect/store"
+	"github.com/hookscope/hookscope/inspect/wire"
 )
 
 // Keeper stores one captured request (or a handler's answer to one) and
@@ -98,7 +99,7 @@ func Open(spec string) (*Keeper, error) {
 func (k *Keeper) Request(r *http.Request, body []byte) (Ref, error) {
 	if k.st != nil {
 		rec := &inspect.Record{ReceivedAt: time.Now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-			Proto: r.Proto, Host: r.Host, RemoteAddr: r.RemoteAddr, Headers: headerList(r.Header), Body: body,
+			Proto: r.Proto, Host: r.Host, RemoteAddr: r.RemoteAddr, Headers: wire.Fallback(r.Header), Body: body,
 			Size: int64(len(body)), Signature: signature.Verdict{Status: signature.Unchecked, SecretIndex: -1}}
 		err := k.st.Insert(r.Context(), rec)
 		return Ref{id: rec.ID}, err
@@ -115,7 +116,7 @@ func (k *Keeper) Request(r *http.Request, body []byte) (Ref, error) {
 func (k *Keeper) Attempt(ref Ref, status int, h http.Header, body []byte) {
 	if k.st != nil {
 		k.st.QueueAttempt(&inspect.Attempt{RequestID: ref.id, At: time.Now(), Status: status,
-			RespHeaders: headerList(h), RespBody: body}, nil)
+			RespHeaders: wire.Fallback(h), RespBody: body}, nil)
 		return
 	}
 	k.jobs <- &job{kind: 'a', ref: ref.n, at: time.Now().UnixNano(), status: status, headers: headerBlob(h), body: body}
@@ -140,16 +141,6 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	body := make([]byte, r.ContentLength)
 	_, err := io.ReadFull(r.Body, body)
 	return body, err
-}
-
-func headerList(h http.Header) []inspect.Header {
-	var out []inspect.Header
-	for name, vs := range h {
-		for _, v := range vs {
-			out = append(out, inspect.Header{Name: name, Value: v})
-		}
-	}
-	return out
 }
 
 func headerBlob(h http.Header) []byte {
