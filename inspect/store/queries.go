@@ -1,0 +1,274 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/signature"
+)
+
+// Resolve turns a user-typed id or unique prefix into a full id.
+func (s *Store) Resolve(ctx context.Context, prefix string) (string, error) {
+	p, err := NormalizePrefix(prefix)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a request id (ids use 0-9 and a-z without i, l, o, u): %w", prefix, ErrNotFound)
+	}
+	lo, hi := prefixRange(p)
+	rows, err := s.r.QueryContext(ctx, `SELECT id FROM requests WHERE id >= ? AND id < ? ORDER BY id LIMIT 6`, lo, hi)
+	if err != nil {
+		return "", fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var key int64
+		if err := rows.Scan(&key); err != nil {
+			return "", err
+		}
+		ids = append(ids, idString(key))
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	switch {
+	case len(ids) == 0:
+		return "", fmt.Errorf("no request with id %q: %w (run `hookscope list` to see ids)", prefix, ErrNotFound)
+	case len(ids) == 1:
+		return ids[0], nil
+	}
+	for _, id := range ids {
+		if id == p {
+			return id, nil
+		}
+	}
+	more := ""
+	if len(ids) > 5 {
+		ids, more = ids[:5], ", …"
+	}
+	return "", fmt.Errorf("id prefix %q is ambiguous: it matches %s%s; type more characters: %w", prefix, strings.Join(ids, ", "), more, ErrAmbiguous)
+}
+
+const recordCols = `r.id, r.received_ns, r.method, r.path, r.query, r.proto, r.host, r.remote, r.size, r.refused,
+ r.event, r.sig_status, r.sig_scheme, r.sig_detail, r.sig_secret,
+ (SELECT a.status FROM attempts a WHERE a.request_id = r.id ORDER BY a.id DESC LIMIT 1),
+ (SELECT a.error FROM attempts a WHERE a.request_id = r.id ORDER BY a.id DESC LIMIT 1),
+ r.dup_of != 0`
+
+type scanner interface{ Scan(...any) error }
+
+func scanRecord(sc scanner, extra ...any) (inspect.Record, error) {
+	var rec inspect.Record
+	var key, ns int64
+	var status, scheme string
+	var fwdStatus sql.NullInt64
+	var fwdErr sql.NullString
+	dest := []any{&key, &ns, &rec.Method, &rec.Path, &rec.Query, &rec.Proto, &rec.Host, &rec.RemoteAddr,
+		&rec.Size, &rec.Refused, &rec.Event, &status, &scheme, &rec.Signature.Detail, &rec.Signature.SecretIndex,
+		&fwdStatus, &fwdErr, &rec.Duplicate}
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
+		return rec, err
+	}
+	rec.ID = idString(key)
+	rec.ReceivedAt = time.Unix(0, ns)
+	rec.Signature.Status = signature.Status(status)
+	rec.Signature.Scheme = scheme
+	rec.ForwardStatus = int(fwdStatus.Int64)
+	rec.ForwardError = fwdErr.String
+	rec.Forwarded = fwdStatus.Valid
+	return rec, nil
+}
+
+// Get returns the whole record, body and headers included.
+func (s *Store) Get(ctx context.Context, id string) (*inspect.Record, error) {
+	key, ok := idNumber(id)
+	if !ok {
+		return nil, fmt.Errorf("no request with id %q: %w", id, ErrNotFound)
+	}
+	row := s.r.QueryRowContext(ctx, `SELECT `+recordCols+`, r.headers, r.body FROM requests r WHERE r.id = ?`, key)
+	var hdr, body []byte
+	rec, err := scanRecord(row, &hdr, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("no request with id %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read request %s: %s", id, describe(err))
+	}
+	rec.Headers, err = DecodeHeaders(hdr)
+	if err != nil {
+		return nil, fmt.Errorf("request %s: %w", id, err)
+	}
+	rec.Body = body
+	return &rec, nil
+}
+
+// Query selects records for list views. Zero values mean "no filter".
+type Query struct {
+	Limit     int
+	Before    string // only ids older than this (paging, newest first)
+	After     string // only ids newer than this (tailing)
+	Event     string // exact, or a glob with * (video.*)
+	Signature signature.Status
+	Since     time.Time
+	Text      string // substring of path, event or id
+	Oldest    bool   // order oldest first (used with After)
+}
+
+func (q Query) where() (string, []any) {
+	var conds []string
+	var args []any
+	// Paging bounds compare as ids do; one that is not a full id (a
+	// prefix) bounds by its range, so paging never skips or repeats a row.
+	if q.Before != "" {
+		conds = append(conds, "r.id < ?")
+		args = append(args, boundKey(q.Before, false))
+	}
+	if q.After != "" {
+		conds = append(conds, "r.id > ?")
+		args = append(args, boundKey(q.After, true))
+	}
+	if q.Event != "" {
+		if strings.ContainsAny(q.Event, "*?") {
+			conds = append(conds, "r.event GLOB ?")
+		} else {
+			conds = append(conds, "r.event = ?")
+		}
+		args = append(args, q.Event)
+	}
+	if q.Signature != "" {
+		conds = append(conds, "r.sig_status = ?")
+		args = append(args, string(q.Signature))
+	}
+	if !q.Since.IsZero() {
+		conds = append(conds, "r.received_ns >= ?")
+		args = append(args, q.Since.UnixNano())
+	}
+	if q.Text != "" {
+		if p, err := NormalizePrefix(q.Text); err == nil {
+			lo, hi := prefixRange(p)
+			conds = append(conds, "(instr(r.path, ?) > 0 OR instr(r.event, ?) > 0 OR (r.id >= ? AND r.id < ?))")
+			args = append(args, q.Text, q.Text, lo, hi)
+		} else {
+			conds = append(conds, "(instr(r.path, ?) > 0 OR instr(r.event, ?) > 0)")
+			args = append(args, q.Text, q.Text)
+		}
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// List returns records without bodies, newest first unless q.Oldest.
+func (s *Store) List(ctx context.Context, q Query) ([]inspect.Record, error) {
+	where, args := q.where()
+	order := " ORDER BY r.id DESC"
+	if q.Oldest {
+		order = " ORDER BY r.id ASC"
+	}
+	lim := ""
+	if q.Limit > 0 {
+		lim = fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+recordCols+` FROM requests r`+where+order+lim, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	defer rows.Close()
+	var out []inspect.Record
+	for rows.Next() {
+		rec, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the store: %s", describe(err))
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	return out, nil
+}
+
+// Count counts the records matching q (Limit and paging ignored).
+func (s *Store) Count(ctx context.Context, q Query) (int, error) {
+	q.Before, q.After, q.Limit = "", "", 0
+	where, args := q.where()
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM requests r`+where, args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	return n, nil
+}
+
+// Attempts lists the deliveries of one request, oldest first.
+func (s *Store) Attempts(ctx context.Context, id string) ([]inspect.Attempt, error) {
+	key, ok := idNumber(id)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, at_ns, url, status, latency_ns, resp_headers, resp_body,
+ error, replay, late FROM attempts WHERE request_id = ? ORDER BY id`, key)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	defer rows.Close()
+	var out []inspect.Attempt
+	for rows.Next() {
+		var a inspect.Attempt
+		var at, lat int64
+		var hdr []byte
+		a.RequestID = idString(key)
+		if err := rows.Scan(&a.ID, &at, &a.URL, &a.Status, &lat, &hdr, &a.RespBody, &a.Error,
+			&a.Replay, &a.TimedOutForProvider); err != nil {
+			return nil, fmt.Errorf("cannot read the store: %s", describe(err))
+		}
+		a.At, a.Latency = time.Unix(0, at), time.Duration(lat)
+		a.RespHeaders, _ = DecodeHeaders(hdr)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// LastTarget is the URL the request was last forwarded to ("" if never).
+func (s *Store) LastTarget(ctx context.Context, id string) (string, error) {
+	key, ok := idNumber(id)
+	if !ok {
+		return "", nil
+	}
+	var u string
+	err := s.r.QueryRowContext(ctx, `SELECT url FROM attempts WHERE request_id = ? ORDER BY id DESC LIMIT 1`, key).Scan(&u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("cannot read the store: %s", describe(err))
+	}
+	return u, nil
+}
+
+// boundKey turns a paging bound into a row key, keeping the text ids'
+// order: a full id is itself, and a prefix sorts just before the ids that
+// start with it.
+func boundKey(id string, after bool) int64 {
+	if k, ok := idNumber(id); ok {
+		return k
+	}
+	p, err := NormalizePrefix(id)
+	if err != nil {
+		if after {
+			return math.MaxInt64
+		}
+		return -1
+	}
+	lo, _ := prefixRange(p)
+	if after {
+		return lo - 1
+	}
+	return lo
+}
