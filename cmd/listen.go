@@ -5,19 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect/forward"
-	"github.com/hookscope/hookscope/inspect/store"
+	"github.com/hookscope/hookscope/inspect/session"
 
-	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/payload"
-	"github.com/hookscope/hookscope/inspect/wire"
 	"github.com/hookscope/hookscope/tunnel"
 	"github.com/spf13/cobra"
 )
@@ -51,7 +49,11 @@ type listenOptions struct {
 	path            string
 	ngrokConnectURL string
 
-	portSet bool // --port given: the config's port does not apply
+	retrySchedule string
+	maxAttempts   int
+
+	portSet      bool   // --port given: the config's port does not apply
+	secretSource string // where the secrets came from, for the ready line
 }
 
 func addListenFlags(c *cobra.Command, o *listenOptions) {
@@ -68,7 +70,9 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.BoolVar(&o.verifyOnly, "verify-only", false, "answer 401 (still recorded) to requests whose signature is not valid")
 	fs.StringArrayVar(&o.forwardTo, "forward-to", nil, "forward each request to this handler (repeat to fan out): 3000, :3000, localhost:3000/webhooks, https://…")
 	fs.DurationVar(&o.forwardTimeout, "forward-timeout", forward.ProviderTimeout, "give up on the handler after this long (0 = wait forever, e.g. at a breakpoint)")
-	fs.BoolVar(&o.ack, "ack", false, "answer 200 once stored and forward in the background, instead of relaying the handler's answer")
+	fs.BoolVar(&o.ack, "ack", false, "answer 200 once stored and deliver from the durable outbox (retried, survives restarts), instead of relaying the handler's answer")
+	fs.StringVar(&o.retrySchedule, "retry-schedule", "videonest", "outbox retry waits: videonest (1m,5m,30m) or a list such as 10s,1m")
+	fs.IntVar(&o.maxAttempts, "max-attempts", 0, "tries before an outbox delivery is undelivered (0: one more than the schedule's waits)")
 	fs.StringVar(&o.routes, "routes", "", "file of `EVENT-GLOB -> TARGET` lines routing events to handlers")
 	fs.BoolVar(&o.appendPath, "append-path", false, "append the incoming path to the target's path (default: a target with a path gets exactly that path)")
 	fs.BoolVar(&o.skipVerify, "skip-verify", false, "accept self-signed certificates on https handlers")
@@ -119,56 +123,21 @@ func tuneGC() {
 	}
 }
 
-// listenRun serves until ctx ends (Ctrl-C or SIGTERM).
+// listenRun serves until ctx ends (Ctrl-C or SIGTERM): flags to a
+// session, listeners to serve, and a front end.
 func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	ctx := c.Context()
 	tuneGC()
-	o.portSet = c.Flags().Changed("port")
-	if !o.portSet {
-		if cfg, err := f.Config(); err == nil && cfg.Port != 0 {
-			o.port = cfg.Port
-		}
-	}
-	if o.port < 0 || o.port > 65535 {
-		return usageErrorf("--port must be 0 to 65535, not %d", o.port)
-	}
-	maxBody, err := payload.ParseSize(o.maxBody)
-	if err != nil || maxBody <= 0 {
-		return usageErrorf("--max-body %q: %v", o.maxBody, errOr(err, "must be positive"))
-	}
-	switch o.tunnel {
-	case "auto", "none", "ngrok":
-	default:
-		return usageErrorf("--tunnel must be auto, ngrok or none, not %q", o.tunnel)
-	}
-	secrets, secretSrc, err := f.Secrets(o.secrets)
-	if err != nil {
-		return err
-	}
-	schemes, provider, err := o.generic.schemes(c.Flags(), o.provider)
-	if err != nil {
-		return err
-	}
-	st, err := f.Store()
+	cfg, shown, err := sessionConfig(c, f, o)
 	if err != nil {
 		return err
 	}
 	// Refuse a damaged store now, not at the first webhook: it is never
 	// written to, so nothing could be captured.
-	if err := st.Check(ctx); err != nil {
+	if err := cfg.Store.Check(ctx); err != nil {
 		return err
 	}
-	eng := capture.New(capture.Config{Store: st, Secrets: secrets, MaxBody: maxBody,
-		Schemes: schemes, Provider: provider, VerifyOnly: o.verifyOnly})
-	fwd, targets, err := newForwarder(f, o, st, eng.Bus())
-	if err != nil {
-		return err
-	}
-	if fwd != nil {
-		eng.SetRelay(fwd)
-		defer fwd.Close()
-	}
-
+	sess := session.New(cfg)
 	ln, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(o.port)))
 	if err != nil {
 		return listenError(o, err)
@@ -180,35 +149,31 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	}
 	defer tun.Close()
 
-	writeTimeout := time.Duration(0)
-	if o.forwardTimeout > 0 {
-		// Room to relay the handler's answer after waiting for it.
-		writeTimeout = o.forwardTimeout + 30*time.Second
-	}
-	srv := capture.NewServer(eng, writeTimeout)
 	addr := ln.Addr().(*net.TCPAddr)
 	localURL := "http://" + net.JoinHostPort(displayHost(o.host), strconv.Itoa(addr.Port))
-	ready := readyInfo{LocalURL: localURL, Port: addr.Port, DB: st.Path(), Secrets: len(secrets),
-		SecretSource: secretSrc, ForwardTo: targets, Path: o.path}
+	ready := readyInfo{LocalURL: localURL, Port: addr.Port, DB: cfg.Store.Path(), Secrets: len(cfg.Secrets),
+		SecretSource: o.secretSource, ForwardTo: shown, Path: o.path}
 	if pub := tun.PublicURL(); pub != "" {
 		ready.PublicURL = pub
 		ready.RegisterURL = tunnel.EndpointURL(pub, o.path)
 	}
 
-	sub := eng.Bus().Subscribe()
+	// Subscribed before the first request can arrive: a front end misses nothing.
+	sub := sess.Subscribe()
 	defer sub.Close()
-	serveErr := make(chan error, 2)
-	go func() { serveErr <- srv.Serve(wire.WrapListener(ln)) }()
+	sess.Serve(ln, true)
 	if tun.Provider() != tunnel.ProviderNone {
 		// Only the capture server is reachable through the tunnel.
-		go func() { serveErr <- srv.Serve(wire.WrapListener(tun)) }()
+		sess.Serve(tun, false)
 	}
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	sessDone := make(chan error, 1)
+	go func() { sessDone <- sess.Run(runCtx) }()
 	feDone := make(chan error, 1)
 	if useTUI(f, o) {
-		go func() { feDone <- runTUI(runCtx, f, o, ready, st, sub, tun, fwd, secrets, tunWarning) }()
+		go func() { feDone <- runTUI(runCtx, f, ready, sess, sub, tun, cfg.Secrets, tunWarning) }()
 	} else {
 		out := newPrinter(f.IO, o.json)
 		out.ready(ready)
@@ -216,68 +181,125 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 			fmt.Fprintln(f.IO.ErrOut, "Warning: "+tunWarning)
 		}
 		if !o.json {
-			hints(f, secrets, tun.Provider() == tunnel.ProviderNone)
+			hints(f, cfg.Secrets, tun.Provider() == tunnel.ProviderNone)
 		}
 		go func() { feDone <- out.run(runCtx, sub, tun.Events()) }()
 	}
-	defer announceListen(f, st.Path(), localURL, o.path)()
+	defer announceListen(f, cfg.Store.Path(), localURL, o.path)()
 
 	var runErr error
 	select {
 	case <-ctx.Done():
 	case runErr = <-feDone: // the user quit the TUI
 		feDone <- nil
-	case err := <-serveErr:
-		if !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			runErr = fmt.Errorf("the capture server stopped: %w", err)
-		}
+	case runErr = <-sessDone:
+		sessDone <- nil
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(shutCtx)
 	stop()
+	<-sessDone
 	<-feDone
 	return runErr
 }
 
-// newForwarder builds the relay from --forward-to/--to, --routes and the
-// config's forward-to; nil when there is nowhere to forward.
-func newForwarder(f *Factory, o *listenOptions, st *store.Store, bus *capture.Bus) (*forward.Forwarder, []string, error) {
-	if o.forwardTimeout < 0 {
-		return nil, nil, usageErrorf("--forward-timeout must be 0 (wait forever) or more")
+// sessionConfig maps listen's flags and the config file onto a session.
+func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Config, []string, error) {
+	var cfg session.Config
+	o.portSet = c.Flags().Changed("port")
+	fileCfg, err := f.Config()
+	if err != nil {
+		return cfg, nil, err
 	}
+	if !o.portSet && fileCfg.Port != 0 {
+		o.port = fileCfg.Port
+	}
+	if o.port < 0 || o.port > 65535 {
+		return cfg, nil, usageErrorf("--port must be 0 to 65535, not %d", o.port)
+	}
+	maxBody, err := payload.ParseSize(o.maxBody)
+	if err != nil || maxBody <= 0 {
+		return cfg, nil, usageErrorf("--max-body %q: %v", o.maxBody, errOr(err, "must be positive"))
+	}
+	switch o.tunnel {
+	case "auto", "none", "ngrok":
+	default:
+		return cfg, nil, usageErrorf("--tunnel must be auto, ngrok or none, not %q", o.tunnel)
+	}
+	if o.forwardTimeout < 0 {
+		return cfg, nil, usageErrorf("--forward-timeout must be 0 (wait forever) or more")
+	}
+	retry, err := parseRetry(o.retrySchedule, o.maxAttempts)
+	if err != nil {
+		return cfg, nil, err
+	}
+	secrets, secretSrc, err := f.Secrets(o.secrets)
+	if err != nil {
+		return cfg, nil, err
+	}
+	o.secretSource = secretSrc
+	schemes, provider, err := o.generic.schemes(c.Flags(), o.provider)
+	if err != nil {
+		return cfg, nil, err
+	}
+	targets, routes, shown, err := forwardTargets(f, o, fileCfg.ForwardTo)
+	if err != nil {
+		return cfg, nil, err
+	}
+	st, err := f.Store()
+	if err != nil {
+		return cfg, nil, err
+	}
+	return session.Config{Store: st, Secrets: secrets, Schemes: schemes, Provider: provider, MaxBody: maxBody,
+		VerifyOnly: o.verifyOnly, Targets: targets, Routes: routes, ForwardTimeout: o.forwardTimeout, Ack: o.ack,
+		AppendPath: o.appendPath, SkipVerify: o.skipVerify, Retry: retry, Fallback: fileCfg.ForwardTo}, shown, nil
+}
+
+// parseRetry reads --retry-schedule (comma-separated waits, or
+// "videonest") and --max-attempts.
+func parseRetry(schedule string, maxAttempts int) (forward.Retry, error) {
+	var r forward.Retry
+	if maxAttempts < 0 {
+		return r, usageErrorf("--max-attempts must be 1 or more (0 follows the schedule)")
+	}
+	r.MaxAttempts = maxAttempts
+	if schedule == "" || schedule == "videonest" {
+		return r, nil
+	}
+	for _, part := range strings.Split(schedule, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d <= 0 {
+			return r, usageErrorf("--retry-schedule %q: each wait must be a positive duration such as 30s or 5m", schedule)
+		}
+		r.Schedule = append(r.Schedule, d)
+	}
+	return r, nil
+}
+
+// forwardTargets reads --forward-to/--to, --routes and the config's
+// forward-to; shown is how the ready line names them.
+func forwardTargets(f *Factory, o *listenOptions, cfgTarget string) ([]forward.Target, []forward.Route, []string, error) {
 	raw := o.forwardTo
 	var routes []forward.Route
 	if o.routes != "" {
 		fh, err := os.Open(o.routes)
 		if err != nil {
-			return nil, nil, fmt.Errorf("cannot read the routes file: %v", err)
+			return nil, nil, nil, fmt.Errorf("cannot read the routes file: %v", err)
 		}
 		routes, err = forward.ParseRoutes(fh)
 		fh.Close()
 		if err != nil {
-			return nil, nil, usageErrorf("%s: %v", o.routes, err)
+			return nil, nil, nil, usageErrorf("%s: %v", o.routes, err)
 		}
 	}
-	if len(raw) == 0 && len(routes) == 0 {
-		cfg, err := f.Config()
-		if err != nil {
-			return nil, nil, err
-		}
-		if cfg.ForwardTo != "" {
-			raw = []string{cfg.ForwardTo}
-		}
+	if len(raw) == 0 && len(routes) == 0 && cfgTarget != "" {
+		raw = []string{cfgTarget}
 	}
 	var targets []forward.Target
 	for _, r := range raw {
 		t, err := forward.ParseTarget(r)
 		if err != nil {
-			return nil, nil, usageError{err}
+			return nil, nil, nil, usageError{err}
 		}
 		targets = append(targets, t)
-	}
-	if len(targets) == 0 && len(routes) == 0 {
-		return nil, nil, nil
 	}
 	var shown []string
 	all := append([]forward.Target(nil), targets...)
@@ -291,9 +313,7 @@ func newForwarder(f *Factory, o *listenOptions, st *store.Store, bus *capture.Bu
 		shown = append(shown, r.Pattern+" -> "+r.Target.String())
 	}
 	warnRemote(f, all)
-	fwd := forward.New(forward.Options{Targets: targets, Routes: routes, Timeout: o.forwardTimeout, Ack: o.ack,
-		AppendPath: o.appendPath, SkipVerify: o.skipVerify, Store: st, Bus: bus})
-	return fwd, shown, nil
+	return targets, routes, shown, nil
 }
 
 // warnRemote says when a payload would leave this machine: webhooks often

@@ -1,19 +1,16 @@
 package cmd
 
 import (
-	"bytes"
-	"context"
+	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/edit"
 	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/payload"
-	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/spf13/cobra"
 )
 
@@ -135,48 +132,47 @@ func replayRun(c *cobra.Command, f *Factory, o *replayOptions, args []string) er
 	if err != nil {
 		return err
 	}
+	rp := &forward.Replayer{Store: st, Forwarder: fwd, Fallback: cfg.ForwardTo, AppendPath: o.appendPath}
+	if len(secrets) > 0 {
+		rp.Secret = secrets[0]
+	}
 	allOK := true
 	for _, id := range ids {
-		rec, err := st.Get(ctx, id)
-		if err != nil {
-			return err
-		}
-		if rec.Refused != 0 {
-			fmt.Fprintf(f.IO.ErrOut, "%s: skipped: hookscope refused it (%d) and kept no body\n", id, rec.Refused)
-			allOK = false
-			continue
-		}
-		urls, err := replayURLs(ctx, st, rec, targets, cfg.ForwardTo, o.appendPath)
-		if err != nil {
-			return err
-		}
-		edit := forward.Edit{Sets: o.sets, Resign: o.resign}
-		if len(secrets) > 0 {
-			edit.Secret = secrets[0]
-		}
+		req := forward.ReplayRequest{ID: id, To: targets, Edit: forward.Edit{Sets: o.sets, Resign: o.resign}}
 		if o.edit {
-			body, cancelled, err := editBody(f, rec.Body)
+			rec, err := st.Get(ctx, id)
 			if err != nil {
 				return err
 			}
-			if cancelled {
-				fmt.Fprintln(f.IO.ErrOut, "Edit cancelled (file unchanged or empty); nothing sent.")
-				return exitError{exitFail}
+			if rec.Refused == 0 {
+				body, cancelled, err := editBody(f, rec)
+				if err != nil {
+					return err
+				}
+				if cancelled {
+					fmt.Fprintln(f.IO.ErrOut, "Edit cancelled (file unchanged or empty); nothing sent.")
+					return exitError{exitFail}
+				}
+				req.Edit.Body = body
 			}
-			edit.Body = body
 		}
-		sent, notes, err := forward.Prepare(rec, edit)
-		if err != nil {
+		out, err := rp.Replay(ctx, req)
+		switch {
+		case errors.Is(err, forward.ErrRefused):
+			fmt.Fprintf(f.IO.ErrOut, "%s: skipped: hookscope refused it and kept no body\n", id)
+			allOK = false
+			continue
+		case errors.Is(err, forward.ErrNoTarget):
 			return usageError{err}
+		case out == nil && err != nil:
+			return err
+		case err != nil:
+			fmt.Fprintf(f.IO.ErrOut, "Warning: %v\n", err)
 		}
-		for _, n := range notes {
+		for _, n := range out.Notes {
 			fmt.Fprintln(f.IO.ErrOut, "Note: "+n)
 		}
-		for _, u := range urls {
-			res, err := fwd.Replay(ctx, sent, u)
-			if err != nil {
-				fmt.Fprintf(f.IO.ErrOut, "Warning: %v\n", err)
-			}
+		for _, res := range out.Results {
 			a := res.Attempt
 			if a.Status < 200 || a.Status > 299 {
 				allOK = false
@@ -188,33 +184,6 @@ func replayRun(c *cobra.Command, f *Factory, o *replayOptions, args []string) er
 		return exitError{exitFail}
 	}
 	return nil
-}
-
-// replayURLs picks where a request goes: --to, else where it went last,
-// else the config's forward-to.
-func replayURLs(ctx context.Context, st *store.Store, rec *inspect.Record, targets []forward.Target, cfgTarget string, appendPath bool) ([]string, error) {
-	if len(targets) > 0 {
-		out := make([]string, len(targets))
-		for i, t := range targets {
-			out[i] = t.URLFor(rec.Path, rec.Query, appendPath)
-		}
-		return out, nil
-	}
-	last, err := st.LastTarget(ctx, rec.ID)
-	if err != nil {
-		return nil, err
-	}
-	if last != "" {
-		return []string{last}, nil
-	}
-	if cfgTarget != "" {
-		t, err := forward.ParseTarget(cfgTarget)
-		if err != nil {
-			return nil, fmt.Errorf("config forward-to: %v", err)
-		}
-		return []string{t.URLFor(rec.Path, rec.Query, appendPath)}, nil
-	}
-	return nil, usageErrorf("request %s was never forwarded, so there is no target to replay to: pass --to localhost:3000", rec.ID)
 }
 
 func printReplay(f *Factory, asJSON bool, a *inspect.Attempt, body []byte) {
@@ -238,41 +207,27 @@ func printReplay(f *Factory, asJSON bool, a *inspect.Attempt, body []byte) {
 	}
 }
 
-// editBody opens the user's editor on the pretty body. It reports
-// cancelled when the file comes back unchanged or empty.
-func editBody(f *Factory, body []byte) ([]byte, bool, error) {
-	editor := os.Getenv("VISUAL")
-	if editor == "" {
-		editor = os.Getenv("EDITOR")
+// editBody opens the user's editor on the body as edit.Text lays it out.
+// It reports cancelled when the file comes back unchanged or empty.
+func editBody(f *Factory, rec *inspect.Record) ([]byte, bool, error) {
+	text, ext, err := edit.Text(rec.Body)
+	if err != nil {
+		return nil, false, usageError{err}
 	}
-	if editor == "" {
-		editor = "vi"
-	}
-	dir, err := os.MkdirTemp("", "hookscope-edit-")
+	path, err := edit.TempFile(rec.ID, text, ext)
 	if err != nil {
 		return nil, false, err
 	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "body.json")
-	orig := []byte(payload.Pretty(body))
-	if payload.Decode(body).Kind != payload.JSON {
-		orig = body // only JSON is re-laid out; anything else is edited as is
-	}
-	if err := os.WriteFile(path, orig, 0o600); err != nil {
-		return nil, false, err
-	}
-	// Through the shell, so EDITOR="code --wait" works as it does for git.
-	cmd := exec.Command("sh", "-c", editor+` "$1"`, "sh", path)
+	defer os.Remove(path)
+	cmd := edit.Command(path)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, f.IO.ErrOut, f.IO.ErrOut
 	if err := cmd.Run(); err != nil {
-		return nil, false, fmt.Errorf("the editor (%s) failed: %v", editor, err)
+		return nil, false, fmt.Errorf("the editor (%s) failed: %v", edit.Editor(), err)
 	}
-	edited, err := os.ReadFile(path)
+	saved, err := os.ReadFile(path)
 	if err != nil {
 		return nil, false, err
 	}
-	if len(bytes.TrimSpace(edited)) == 0 || bytes.Equal(edited, orig) {
-		return nil, true, nil
-	}
-	return forward.CompactLike(body, edited), false, nil
+	body, cancelled := edit.Result(rec.Body, text, saved)
+	return body, cancelled, nil
 }

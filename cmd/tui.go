@@ -2,14 +2,11 @@ package cmd
 
 import (
 	"context"
-	"errors"
-	"net"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/forward"
-	"github.com/hookscope/hookscope/inspect/store"
+	"github.com/hookscope/hookscope/inspect/session"
 	"github.com/hookscope/hookscope/tui"
 	"github.com/hookscope/hookscope/tunnel"
 )
@@ -20,10 +17,10 @@ func useTUI(f *Factory, o *listenOptions) bool {
 	return f.IO.OutTTY && f.IO.InTTY && !o.noTUI && !o.json
 }
 
-func runTUI(ctx context.Context, f *Factory, o *listenOptions, ready readyInfo, st *store.Store, sub *capture.Sub,
-	tun tunnel.Tunnel, fwd *forward.Forwarder, secrets []string, warning string) error {
+func runTUI(ctx context.Context, f *Factory, ready readyInfo, sess *session.Session, sub *inspect.Sub,
+	tun tunnel.Tunnel, secrets []string, warning string) error {
 	opts := tui.Options{
-		Backend:   st,
+		Backend:   sess,
 		Events:    sub,
 		LocalURL:  ready.LocalURL,
 		PublicURL: ready.RegisterURL,
@@ -36,28 +33,17 @@ func runTUI(ctx context.Context, f *Factory, o *listenOptions, ready readyInfo, 
 	if tun.Provider() != tunnel.ProviderNone || warning != "" {
 		opts.Tunnel = tunnelEvents(tun, warning)
 	}
-	if fwd != nil {
+	if sess.Forwarding() {
+		// The TUI's r and e: as captured (body nil) or the edited body
+		// re-signed, through the session's one replayer.
 		opts.Replay = func(ctx context.Context, id string, body []byte) (*inspect.Attempt, error) {
-			return tuiReplay(ctx, st, fwd, secrets, o.appendPath, id, body)
-		}
-		if t := fwd.Targets(""); len(t) > 0 {
-			addr := t[0].URL.Host
-			if t[0].URL.Port() == "" {
-				port := "80"
-				if t[0].URL.Scheme == "https" {
-					port = "443"
-				}
-				addr = net.JoinHostPort(t[0].URL.Hostname(), port)
+			out, err := sess.Replay(ctx, forward.ReplayRequest{ID: id, Edit: forward.Edit{Body: body}})
+			if out == nil || len(out.Results) == 0 {
+				return nil, err
 			}
-			opts.Health = func(ctx context.Context) error {
-				d := net.Dialer{Timeout: time.Second}
-				c, err := d.DialContext(ctx, "tcp", addr)
-				if err != nil {
-					return err
-				}
-				return c.Close()
-			}
+			return out.Results[0].Attempt, err
 		}
+		opts.Health = sess.Health
 	}
 	return tui.Run(ctx, opts)
 }
@@ -73,40 +59,4 @@ func tunnelEvents(tun tunnel.Tunnel, warning string) <-chan tunnel.Event {
 	ch <- tunnel.Event{At: time.Now(), State: tunnel.Offline, Err: warning}
 	close(ch)
 	return ch
-}
-
-// tuiReplay is the TUI's r and e: as captured (body nil) or the edited
-// body re-signed, to where the request went last, else the forward target.
-func tuiReplay(ctx context.Context, st *store.Store, fwd *forward.Forwarder, secrets []string, appendPath bool, id string, body []byte) (*inspect.Attempt, error) {
-	rec, err := st.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if rec.Refused != 0 {
-		return nil, errors.New("hookscope refused this request and kept no body; there is nothing to replay")
-	}
-	edit := forward.Edit{Body: body}
-	if len(secrets) > 0 {
-		edit.Secret = secrets[0]
-	}
-	sent, _, err := forward.Prepare(rec, edit)
-	if err != nil {
-		return nil, err
-	}
-	url, err := st.LastTarget(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if url == "" {
-		ts := fwd.Targets(rec.Event)
-		if len(ts) == 0 {
-			return nil, errors.New("no forward target for this event")
-		}
-		url = ts[0].URLFor(rec.Path, rec.Query, appendPath)
-	}
-	res, err := fwd.Replay(ctx, sent, url)
-	if res == nil {
-		return nil, err
-	}
-	return res.Attempt, err
 }

@@ -38,6 +38,9 @@ type Record struct {
 	ForwardStatus int // 0 with Forwarded: no answer (see ForwardError)
 	ForwardError  string
 	Duplicate     bool
+	// Delivery sums up the record's outbox rows: "" when it owes none,
+	// else the least finished of pending, undelivered, delivered.
+	Delivery DeliveryState
 }
 
 // Attempt is one delivery of a captured request to a handler: the live
@@ -56,6 +59,14 @@ type Attempt struct {
 	// TimedOutForProvider is set when the handler answered, but later than
 	// VideoNest's 10 s limit: VideoNest would have retried.
 	TimedOutForProvider bool
+	// Edited marks a replay whose body or signature was changed before it
+	// was sent; SentBody is then what the handler received (the record's
+	// body is what was captured).
+	Edited   bool
+	SentBody []byte
+	// DeliveryID is the outbox row this attempt worked off (0: the live
+	// forward answered to the sender, or a replay).
+	DeliveryID int64
 }
 
 // URI returns path plus query as it was requested.

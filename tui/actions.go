@@ -1,12 +1,9 @@
 package tui
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/edit"
 	"github.com/hookscope/hookscope/inspect/fixture"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/tui/components/footer"
@@ -169,57 +167,19 @@ func (m *Model) edit() tea.Cmd {
 		if err != nil {
 			return statusMsg{footer.Failure, err.Error()}
 		}
-		text, ext, err := editable(rec.Body)
+		text, ext, err := edit.Text(rec.Body)
 		if err != nil {
 			return statusMsg{footer.Warning, err.Error()}
 		}
-		f, err := os.CreateTemp("", "hookscope-"+id+"-*"+ext)
+		path, err := edit.TempFile(id, text, ext)
 		if err != nil {
-			return statusMsg{footer.Failure, "cannot create a file to edit: " + err.Error()}
-		}
-		_, werr := f.Write(text)
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			os.Remove(f.Name())
-			return statusMsg{footer.Failure, "cannot write the file to edit: " + werr.Error()}
+			return statusMsg{footer.Failure, err.Error()}
 		}
 		r := *rec
+		captured := r.Body
 		r.Body, r.Headers = nil, nil
-		return editReadyMsg{id: id, rec: r, path: f.Name(), original: text, editor: editorCommand(f.Name())}
+		return editReadyMsg{id: id, rec: r, captured: captured, path: path, original: text, editor: edit.Command(path)}
 	}
-}
-
-// editable is the body as a person edits it: JSON indented (raw, not
-// sanitised: it goes to an editor, not the screen), text as is.
-func editable(body []byte) ([]byte, string, error) {
-	switch payload.Decode(body).Kind {
-	case payload.Empty:
-		return nil, "", errors.New("the body is empty: nothing to edit")
-	case payload.Binary:
-		return nil, "", errors.New("the body is binary: it cannot be edited as text (try `hookscope replay ID --set`)")
-	case payload.JSON:
-		// payload.Pretty, not json.Indent: it keeps hostile deep nesting
-		// from blowing up (compact instead), and shows terminal-unsafe
-		// characters as \u escapes, the same JSON, in the editor too.
-		return []byte(payload.Pretty(body) + "\n"), ".json", nil
-	}
-	return body, ".txt", nil
-}
-
-// editorCommand is $VISUAL, else $EDITOR, else vi; either may carry
-// arguments ("code -w").
-func editorCommand(path string) *exec.Cmd {
-	ed := os.Getenv("VISUAL")
-	if strings.TrimSpace(ed) == "" {
-		ed = os.Getenv("EDITOR")
-	}
-	args := strings.Fields(ed)
-	if len(args) == 0 {
-		args = []string{"vi"}
-	}
-	return exec.Command(args[0], append(args[1:], path)...)
 }
 
 func (m *Model) openEditor(msg editReadyMsg) tea.Cmd {
@@ -250,13 +210,11 @@ func (m *Model) editDone(msg editDoneMsg) tea.Cmd {
 			if err != nil {
 				return statusMsg{footer.Failure, err.Error()}
 			}
-			if len(bytes.TrimSpace(b)) == 0 {
-				return statusMsg{footer.Info, "edit cancelled: the file was left empty"}
+			body, cancelled := edit.Result(msg.captured, msg.original, b)
+			if cancelled {
+				return statusMsg{footer.Info, "edit cancelled: the file was left empty or unchanged"}
 			}
-			if bytes.Equal(bytes.TrimSpace(b), bytes.TrimSpace(msg.original)) {
-				return statusMsg{footer.Info, "edit cancelled: the body was not changed"}
-			}
-			a, err := replay(ctx, msg.id, b)
+			a, err := replay(ctx, msg.id, body)
 			return replayDoneMsg{id: msg.id, rec: msg.rec, attempt: a, err: err, edited: true}
 		})
 }

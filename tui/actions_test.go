@@ -111,34 +111,6 @@ func TestEditRefusesBinaryAndRefused(t *testing.T) {
 	}
 }
 
-func TestEditable(t *testing.T) {
-	t.Parallel()
-	b, ext, err := editable([]byte("\xef\xbb\xbf{\"a\":[1,2.50]}"))
-	if err != nil || ext != ".json" || string(b) != "{\n  \"a\": [\n    1,\n    2.50\n  ]\n}\n" {
-		t.Fatalf("%q %s %v", b, ext, err)
-	}
-	// Raw, not sanitised: the file is for an editor, and what is saved is sent.
-	b, ext, err = editable([]byte("log: \x1b[31mred\x1b[0m line"))
-	if err != nil || ext != ".txt" || string(b) != "log: \x1b[31mred\x1b[0m line" {
-		t.Fatalf("%q %s %v", b, ext, err)
-	}
-	if _, _, err := editable(nil); err == nil {
-		t.Fatal("an empty body is editable")
-	}
-}
-
-func TestEditorCommand(t *testing.T) {
-	t.Setenv("VISUAL", "")
-	t.Setenv("EDITOR", "code -w")
-	if c := editorCommand("/tmp/f"); strings.Join(c.Args, " ") != "code -w /tmp/f" {
-		t.Fatal(c.Args)
-	}
-	t.Setenv("EDITOR", "")
-	if c := editorCommand("/tmp/f"); strings.Join(c.Args, " ") != "vi /tmp/f" {
-		t.Fatal(c.Args)
-	}
-}
-
 func TestCopyActions(t *testing.T) {
 	t.Parallel()
 	o, _ := fixtureOptions(t)
@@ -221,18 +193,5 @@ func TestCurlReproducesRequest(t *testing.T) {
 				t.Errorf("fixture %d: header %s = %q, want %q", i+1, h.Name, g.header.Get(h.Name), h.Value)
 			}
 		}
-	}
-}
-
-// TestEditableDeepNesting: e on a hostile, deeply nested body must not
-// build an editor file many times the body's size.
-func TestEditableDeepNesting(t *testing.T) {
-	body := []byte(strings.Repeat("[", 5000) + strings.Repeat("]", 5000))
-	out, ext, err := editable(body)
-	if err != nil || ext != ".json" {
-		t.Fatalf("%v %q", err, ext)
-	}
-	if len(out) > 10*len(body) {
-		t.Errorf("editor file %d bytes for a %d-byte body", len(out), len(body))
 	}
 }

@@ -38,6 +38,7 @@ type replayDoneMsg struct {
 type editReadyMsg struct {
 	id       string
 	rec      inspect.Record
+	captured []byte // the body as captured: an edit of compact JSON is compacted back
 	path     string
 	original []byte
 	editor   *exec.Cmd // built off the UI goroutine: finding the editor reads the disk

@@ -61,7 +61,7 @@ func main() {
 		}
 		fwd = forward.New(forward.Options{Targets: []forward.Target{t}, Timeout: forward.ProviderTimeout,
 			Store: st, Bus: eng.Bus()})
-		eng.SetRelay(fwd)
+		eng.SetForwarder(fwd, nil)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/inspect/store"
@@ -38,13 +39,6 @@ const BodyIdleTimeout = 10 * time.Second
 // BodyTimeout bounds reading one body, however it trickles in.
 const BodyTimeout = 60 * time.Second
 
-// Relay delivers a committed request to the developer's handler and, when
-// it owns the answer, writes the handler's response to w. It returns false
-// when the engine should answer the sender itself.
-type Relay interface {
-	Deliver(w http.ResponseWriter, r *http.Request, rec *inspect.Record) (answered bool)
-}
-
 // Config is what the engine needs; zero values get defaults.
 type Config struct {
 	Store         *store.Store
@@ -57,14 +51,24 @@ type Config struct {
 	// not valid, so spoofed events never reach the handler.
 	VerifyOnly bool
 	Now        func() time.Time
+	// Publish, when set, owes every capture a team relay publish to this
+	// target.
+	Publish string
 }
 
 // Engine is the capture http.Handler.
 type Engine struct {
-	cfg   Config
-	bus   Bus
-	relay Relay
+	cfg Config
+	bus Bus
+	// fwd, when set, sends each capture to the handler: the first target's
+	// answer goes back to the sender, the rest (all of them under --ack)
+	// are owed to the outbox; owed is told after a commit that added rows.
+	fwd  *forward.Forwarder
+	owed func()
 }
+
+// SetForwarder installs the live forwarder. Call before serving.
+func (e *Engine) SetForwarder(f *forward.Forwarder, owed func()) { e.fwd, e.owed = f, owed }
 
 func New(cfg Config) *Engine {
 	if cfg.MaxBody <= 0 {
@@ -84,9 +88,6 @@ func New(cfg Config) *Engine {
 
 // Bus is where front ends subscribe to events.
 func (e *Engine) Bus() *Bus { return &e.bus }
-
-// SetRelay installs the forwarder. Call before serving.
-func (e *Engine) SetRelay(r Relay) { e.relay = r }
 
 // Config returns the engine's configuration (defaults filled in).
 func (e *Engine) Config() Config { return e.cfg }
@@ -169,18 +170,45 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Signature = signature.Judge(e.cfg.Schemes, e.cfg.Provider, r.Header, body, e.cfg.Secrets)
 	rec.Event = payload.Decode(body).Event
 
+	var live string
+	var owed []inspect.Owed
+	refuse := e.cfg.VerifyOnly && rec.Signature.Status != signature.Valid
+	if e.fwd != nil && !refuse {
+		live, owed = e.fwd.Plan(rec)
+	}
+	if e.cfg.Publish != "" && !refuse {
+		owed = append(owed, inspect.Owed{Sink: inspect.SinkPublish, Target: e.cfg.Publish})
+	}
+	var sent chan *forward.Result
+	if live != "" {
+		// The handler's answer is what the sender waits for: send while the
+		// row commits instead of after. A failed commit still answers 503,
+		// and the handler has then seen a copy, as with any provider retry.
+		rec.ID = e.cfg.Store.NewID(rec.ReceivedAt)
+		sent = make(chan *forward.Result, 1)
+		// The sender hanging up must not cancel the delivery: the webhook
+		// is stored, and the handler should still see it.
+		ctx := context.WithoutCancel(r.Context())
+		go func() { sent <- e.fwd.Send(ctx, rec, live, false) }()
+	}
+
 	depart()
-	if !e.commit(w, r, rec) {
+	if !e.commit(w, r, rec, owed) {
 		return
 	}
-	if e.cfg.VerifyOnly && rec.Signature.Status != signature.Valid {
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"id": rec.ID, "stored": true,
-			"error": "signature " + string(rec.Signature.Status) + ": refused by --verify-only"})
-		e.bus.Publish(Event{Type: Captured, Record: rec})
-		return
+	if len(owed) > 0 && e.owed != nil {
+		e.owed()
 	}
 	e.bus.Publish(Event{Type: Captured, Record: rec})
-	if e.relay != nil && e.relay.Deliver(w, r, rec) {
+	if refuse {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"id": rec.ID, "stored": true,
+			"error": "signature " + string(rec.Signature.Status) + ": refused by --verify-only"})
+		return
+	}
+	if sent != nil {
+		res := <-sent
+		e.fwd.Record(rec, res.Attempt)
+		forward.Relay(w, rec, res)
 		return
 	}
 	// Canonical keys set directly: this is the hot path.
@@ -196,10 +224,10 @@ var jsonContentType = []string{"application/json"}
 
 // commit stores rec, or answers 503 and says why. It reports whether the
 // row is committed.
-func (e *Engine) commit(w http.ResponseWriter, r *http.Request, rec *inspect.Record) bool {
+func (e *Engine) commit(w http.ResponseWriter, r *http.Request, rec *inspect.Record, owed []inspect.Owed) bool {
 	ctx, cancel := context.WithTimeout(r.Context(), e.cfg.CommitTimeout)
 	defer cancel()
-	if err := e.cfg.Store.Insert(ctx, rec); err != nil {
+	if err := e.cfg.Store.Insert(ctx, rec, owed...); err != nil {
 		msg := err.Error()
 		if errors.Is(err, store.ErrUnavailable) {
 			msg = "hookscope could not store this request (" + trimPrefix(err) + "); not acknowledged, retry later"
@@ -214,7 +242,7 @@ func (e *Engine) commit(w http.ResponseWriter, r *http.Request, rec *inspect.Rec
 
 // refuse records a refused request without its body, then answers code.
 func (e *Engine) refuse(w http.ResponseWriter, r *http.Request, rec *inspect.Record, code int, msg string) {
-	if !e.commit(w, r, rec) {
+	if !e.commit(w, r, rec, nil) {
 		return
 	}
 	e.bus.Publish(Event{Type: Captured, Record: rec})

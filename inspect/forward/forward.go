@@ -19,12 +19,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/store"
 )
 
@@ -45,13 +43,11 @@ type Options struct {
 	// Timeout bounds one delivery; 0 waits forever (a breakpoint in the
 	// handler must not lose the webhook).
 	Timeout    time.Duration
-	Ack        bool // answer 200 after commit and deliver in the background
+	Ack        bool // answer 200 after commit and deliver from the outbox
 	AppendPath bool
 	SkipVerify bool // accept self-signed certificates on https targets
 	Store      *store.Store
-	Bus        *capture.Bus // where Forwarded events go; may be nil
-	// MaxBackground bounds concurrent background deliveries (--ack, fan-out).
-	MaxBackground int
+	Bus        *inspect.Bus // where Forwarded events go; may be nil
 	// ProviderTimeout is the sender's patience, for marking late answers
 	// (default VideoNest's 10 s).
 	ProviderTimeout time.Duration
@@ -63,18 +59,13 @@ type Forwarder struct {
 	// A bare Transport rather than an http.Client: the handler's redirect is
 	// its answer, so the client's redirect machinery (which clones every
 	// request's headers up front, in case it follows one) is pure cost.
-	tr  *http.Transport
-	sem chan struct{}
-	wg  sync.WaitGroup
+	tr *http.Transport
 }
 
 // New builds a Forwarder. The Transport keeps many idle connections per
 // host: the default keeps two, which under 16 concurrent webhooks means
 // dialling a new connection for most of them.
 func New(o Options) *Forwarder {
-	if o.MaxBackground <= 0 {
-		o.MaxBackground = 64
-	}
 	if o.ProviderTimeout <= 0 {
 		o.ProviderTimeout = ProviderTimeout
 	}
@@ -94,7 +85,7 @@ func New(o Options) *Forwarder {
 		DisableCompression: true,
 		TLSClientConfig:    &tls.Config{InsecureSkipVerify: o.SkipVerify},
 	}
-	return &Forwarder{o: o, sem: make(chan struct{}, o.MaxBackground), tr: tr}
+	return &Forwarder{o: o, tr: tr}
 }
 
 // Targets returns where a request with this event goes: every route whose
@@ -112,9 +103,9 @@ func (f *Forwarder) Targets(event string) []Target {
 	return out
 }
 
-// Close waits for background deliveries, then drops idle connections.
+// Close drops idle connections. Deliveries owed to the outbox are not
+// waited for: they survive in the store.
 func (f *Forwarder) Close() {
-	f.wg.Wait()
 	f.tr.CloseIdleConnections()
 }
 
@@ -126,52 +117,41 @@ type Result struct {
 	Body    []byte // the whole answer (up to 10 MiB), not just the stored cap
 }
 
-// Deliver implements capture.Relay: the first target's answer goes back to
-// the sender (unless Ack), every other target gets a copy in the background.
-func (f *Forwarder) Deliver(w http.ResponseWriter, r *http.Request, rec *inspect.Record) bool {
+// Plan says where a captured request goes: live is the URL whose answer
+// is relayed to the sender ("" under --ack, or with nowhere to go), owed
+// the deliveries the outbox must make (every target under --ack, the
+// fan-out copies otherwise), to be committed with the record.
+func (f *Forwarder) Plan(rec *inspect.Record) (live string, owed []inspect.Owed) {
 	targets := f.Targets(rec.Event)
 	if len(targets) == 0 {
-		return false
+		return "", nil
 	}
 	first := 0
 	if !f.o.Ack {
+		live = targets[0].URLFor(rec.Path, rec.Query, f.o.AppendPath)
 		first = 1
 	}
 	for _, t := range targets[first:] {
-		f.background(rec, t)
+		owed = append(owed, inspect.Owed{Sink: inspect.SinkForward, Target: t.URLFor(rec.Path, rec.Query, f.o.AppendPath)})
 	}
-	if f.o.Ack {
-		return false
-	}
-	// The sender hanging up must not cancel the delivery: the webhook is
-	// stored, and the handler should still see it.
-	ctx := context.WithoutCancel(r.Context())
-	res := f.Send(ctx, rec, targets[0].URLFor(rec.Path, rec.Query, f.o.AppendPath), false)
-	f.record(rec, res.Attempt, nil)
-	relay(w, rec, res)
-	return true
+	return live, owed
 }
 
-func (f *Forwarder) background(rec *inspect.Record, t Target) {
-	f.wg.Add(1)
-	go func() {
-		defer f.wg.Done()
-		f.sem <- struct{}{}
-		defer func() { <-f.sem }()
-		res := f.Send(context.Background(), rec, t.URLFor(rec.Path, rec.Query, f.o.AppendPath), false)
-		f.record(rec, res.Attempt, nil)
-	}()
-}
-
-// record stores the attempt without holding up the answer, then tells the
-// front ends.
-func (f *Forwarder) record(rec *inspect.Record, a *inspect.Attempt, done func(error)) {
+// Record stores the live attempt without holding up the answer, then
+// tells the front ends.
+func (f *Forwarder) Record(rec *inspect.Record, a *inspect.Attempt) {
 	if f.o.Store != nil {
-		f.o.Store.QueueAttempt(a, done)
+		f.o.Store.QueueAttempt(a, nil)
 	}
 	if f.o.Bus != nil {
-		f.o.Bus.Publish(capture.Event{Type: capture.Forwarded, Record: rec, Attempt: a})
+		f.o.Bus.Publish(inspect.Event{Type: inspect.Forwarded, Record: rec, Attempt: a})
 	}
+}
+
+// Relay writes the handler's answer to the sender, or a one-line 502/504
+// when there was none.
+func Relay(w http.ResponseWriter, rec *inspect.Record, res *Result) {
+	relay(w, rec, res)
 }
 
 // relay writes the handler's answer to the sender, or a one-line 502/504

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"net/http"
 	"strings"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/capture"
+	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/signature"
 )
@@ -110,17 +112,115 @@ func CompactLike(original, edited []byte) []byte {
 	return b.Bytes()
 }
 
-// Replay delivers rec to url as a replay and records the attempt before
-// returning, so `show` sees it at once.
-func (f *Forwarder) Replay(ctx context.Context, rec *inspect.Record, url string) (*Result, error) {
-	res := f.Send(ctx, rec, url, true)
-	if f.o.Store != nil {
-		if err := f.o.Store.AddAttempt(ctx, res.Attempt); err != nil {
-			return res, err
+// ErrRefused is a replay of a request hookscope refused and kept no body of.
+var ErrRefused = errors.New("hookscope refused this request and kept no body; there is nothing to replay")
+
+// ErrNoTarget is a replay with nowhere to go.
+var ErrNoTarget = errors.New("no target to replay to")
+
+// Replayer is the one replay every command and front end uses: get the
+// record, refuse what was refused, apply the edit, re-sign, pick the
+// targets, send, and record each attempt (with the body sent, when edited).
+type Replayer struct {
+	Store     *store.Store
+	Forwarder *Forwarder
+	Bus       *inspect.Bus // may be nil
+	// Secret signs edited bodies ("" leaves the captured signature).
+	Secret string
+	// Live gives the running session's targets for an event (nil outside a
+	// session); Fallback is the config's forward-to, tried last.
+	Live       func(event string) []Target
+	Fallback   string
+	AppendPath bool
+}
+
+// ReplayRequest is one replay: the request, where to (nil: where it went
+// last, else the live targets, else the config's), and what to change.
+type ReplayRequest struct {
+	ID   string
+	To   []Target
+	Edit Edit
+}
+
+// Replayed is what a replay did.
+type Replayed struct {
+	Sent    *inspect.Record // the record as sent (edited and re-signed)
+	Edited  bool
+	Notes   []string // what the user should know (e.g. no secret to re-sign)
+	Results []*Result
+}
+
+// Replay sends one captured request again. An error means nothing was
+// sent (ErrRefused, ErrNoTarget, a bad edit, an unknown id) or an attempt
+// could not be recorded (Results then says what was sent).
+func (r *Replayer) Replay(ctx context.Context, req ReplayRequest) (*Replayed, error) {
+	rec, err := r.Store.Get(ctx, req.ID)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Refused != 0 {
+		return nil, fmt.Errorf("%s: %w", rec.ID, ErrRefused)
+	}
+	e := req.Edit
+	if e.Secret == "" {
+		e.Secret = r.Secret
+	}
+	sent, notes, err := Prepare(rec, e)
+	if err != nil {
+		return nil, err
+	}
+	urls, err := r.targets(ctx, rec, req.To)
+	if err != nil {
+		return nil, err
+	}
+	out := &Replayed{Sent: sent, Notes: notes,
+		Edited: !bytes.Equal(sent.Body, rec.Body) || !slices.Equal(sent.Headers, rec.Headers)}
+	var firstErr error
+	for _, u := range urls {
+		res := r.Forwarder.Send(ctx, sent, u, true)
+		if out.Edited {
+			res.Attempt.Edited = true
+			res.Attempt.SentBody = sent.Body
+		}
+		out.Results = append(out.Results, res)
+		if err := r.Store.AddAttempt(ctx, res.Attempt); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if r.Bus != nil {
+			r.Bus.Publish(inspect.Event{Type: inspect.Forwarded, Record: rec, Attempt: res.Attempt})
 		}
 	}
-	if f.o.Bus != nil {
-		f.o.Bus.Publish(capture.Event{Type: capture.Forwarded, Record: rec, Attempt: res.Attempt})
+	return out, firstErr
+}
+
+// targets picks where a replay goes: the request's own --to, else where it
+// went last, else the live targets, else the config's forward-to.
+func (r *Replayer) targets(ctx context.Context, rec *inspect.Record, to []Target) ([]string, error) {
+	if len(to) > 0 {
+		out := make([]string, len(to))
+		for i, t := range to {
+			out[i] = t.URLFor(rec.Path, rec.Query, r.AppendPath)
+		}
+		return out, nil
 	}
-	return res, nil
+	last, err := r.Store.LastTarget(ctx, rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	if last != "" {
+		return []string{last}, nil
+	}
+	if r.Live != nil {
+		if ts := r.Live(rec.Event); len(ts) > 0 {
+			return []string{ts[0].URLFor(rec.Path, rec.Query, r.AppendPath)}, nil
+		}
+	}
+	if r.Fallback != "" {
+		t, err := ParseTarget(r.Fallback)
+		if err != nil {
+			return nil, fmt.Errorf("config forward-to: %v", err)
+		}
+		return []string{t.URLFor(rec.Path, rec.Query, r.AppendPath)}, nil
+	}
+	return nil, fmt.Errorf("request %s was never forwarded, so there is no target to replay to: pass --to localhost:3000: %w", rec.ID, ErrNoTarget)
 }

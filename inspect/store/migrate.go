@@ -93,6 +93,28 @@ var migrations = []string{
 	ALTER TABLE requests2 RENAME TO requests;
 	ALTER TABLE attempts2 RENAME TO attempts;
 	CREATE INDEX attempts_request ON attempts(request_id, id);`,
+	// 3: the outbox. Every delivery a record is owed (a handler under
+	// --ack, a fan-out copy, a relay publish) is a row written in the
+	// capture's own transaction, so a crash between the 200 and the
+	// delivery loses nothing. Attempts say which row they worked off, and
+	// an edited replay keeps the body it sent.
+	`CREATE TABLE outbox (
+		id          INTEGER PRIMARY KEY,
+		request_id  INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+		sink        TEXT NOT NULL,
+		target      TEXT NOT NULL,
+		state       TEXT NOT NULL DEFAULT 'pending',
+		tries       INTEGER NOT NULL DEFAULT 0,
+		next_ns     INTEGER NOT NULL,
+		last_status INTEGER NOT NULL DEFAULT 0,
+		last_error  TEXT NOT NULL DEFAULT '',
+		done_ns     INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX outbox_request ON outbox(request_id);
+	CREATE INDEX outbox_due ON outbox(next_ns) WHERE state = 'pending';
+	ALTER TABLE attempts ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE attempts ADD COLUMN sent_body BLOB;
+	ALTER TABLE attempts ADD COLUMN outbox_id INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // SchemaVersion is the user_version this build writes.

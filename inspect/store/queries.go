@@ -58,7 +58,10 @@ const recordCols = `r.id, r.received_ns, r.method, r.path, r.query, r.proto, r.h
  r.event, r.sig_status, r.sig_scheme, r.sig_detail, r.sig_secret,
  (SELECT a.status FROM attempts a WHERE a.request_id = r.id ORDER BY a.id DESC LIMIT 1),
  (SELECT a.error FROM attempts a WHERE a.request_id = r.id ORDER BY a.id DESC LIMIT 1),
- r.dup_of != 0`
+ r.dup_of != 0,
+ (SELECT CASE WHEN count(*) = 0 THEN '' WHEN sum(o.state = 'pending') > 0 THEN 'pending'
+   WHEN sum(o.state = 'undelivered') > 0 THEN 'undelivered' ELSE 'delivered' END
+  FROM outbox o WHERE o.request_id = r.id)`
 
 type scanner interface{ Scan(...any) error }
 
@@ -68,9 +71,10 @@ func scanRecord(sc scanner, extra ...any) (inspect.Record, error) {
 	var status, scheme string
 	var fwdStatus sql.NullInt64
 	var fwdErr sql.NullString
+	var delivery string
 	dest := []any{&key, &ns, &rec.Method, &rec.Path, &rec.Query, &rec.Proto, &rec.Host, &rec.RemoteAddr,
 		&rec.Size, &rec.Refused, &rec.Event, &status, &scheme, &rec.Signature.Detail, &rec.Signature.SecretIndex,
-		&fwdStatus, &fwdErr, &rec.Duplicate}
+		&fwdStatus, &fwdErr, &rec.Duplicate, &delivery}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return rec, err
 	}
@@ -81,6 +85,7 @@ func scanRecord(sc scanner, extra ...any) (inspect.Record, error) {
 	rec.ForwardStatus = int(fwdStatus.Int64)
 	rec.ForwardError = fwdErr.String
 	rec.Forwarded = fwdStatus.Valid
+	rec.Delivery = inspect.DeliveryState(delivery)
 	return rec, nil
 }
 
@@ -107,19 +112,10 @@ func (s *Store) Get(ctx context.Context, id string) (*inspect.Record, error) {
 	return &rec, nil
 }
 
-// Query selects records for list views. Zero values mean "no filter".
-type Query struct {
-	Limit     int
-	Before    string // only ids older than this (paging, newest first)
-	After     string // only ids newer than this (tailing)
-	Event     string // exact, or a glob with * (video.*)
-	Signature signature.Status
-	Since     time.Time
-	Text      string // substring of path, event or id
-	Oldest    bool   // order oldest first (used with After)
-}
+// Query is the list filter every front end shares.
+type Query = inspect.Query
 
-func (q Query) where() (string, []any) {
+func whereClause(q Query) (string, []any) {
 	var conds []string
 	var args []any
 	// Paging bounds compare as ids do; one that is not a full id (a
@@ -166,7 +162,7 @@ func (q Query) where() (string, []any) {
 
 // List returns records without bodies, newest first unless q.Oldest.
 func (s *Store) List(ctx context.Context, q Query) ([]inspect.Record, error) {
-	where, args := q.where()
+	where, args := whereClause(q)
 	order := " ORDER BY r.id DESC"
 	if q.Oldest {
 		order = " ORDER BY r.id ASC"
@@ -197,7 +193,7 @@ func (s *Store) List(ctx context.Context, q Query) ([]inspect.Record, error) {
 // Count counts the records matching q (Limit and paging ignored).
 func (s *Store) Count(ctx context.Context, q Query) (int, error) {
 	q.Before, q.After, q.Limit = "", "", 0
-	where, args := q.where()
+	where, args := whereClause(q)
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM requests r`+where, args...).Scan(&n)
 	if err != nil {
@@ -213,7 +209,7 @@ func (s *Store) Attempts(ctx context.Context, id string) ([]inspect.Attempt, err
 		return nil, nil
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT id, at_ns, url, status, latency_ns, resp_headers, resp_body,
- error, replay, late FROM attempts WHERE request_id = ? ORDER BY id`, key)
+ error, replay, late, edited, sent_body, outbox_id FROM attempts WHERE request_id = ? ORDER BY id`, key)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the store: %s", describe(err))
 	}
@@ -225,7 +221,7 @@ func (s *Store) Attempts(ctx context.Context, id string) ([]inspect.Attempt, err
 		var hdr []byte
 		a.RequestID = idString(key)
 		if err := rows.Scan(&a.ID, &at, &a.URL, &a.Status, &lat, &hdr, &a.RespBody, &a.Error,
-			&a.Replay, &a.TimedOutForProvider); err != nil {
+			&a.Replay, &a.TimedOutForProvider, &a.Edited, &a.SentBody, &a.DeliveryID); err != nil {
 			return nil, fmt.Errorf("cannot read the store: %s", describe(err))
 		}
 		a.At, a.Latency = time.Unix(0, at), time.Duration(lat)

@@ -97,7 +97,9 @@ func (s *Store) Stats() Stats {
 // job is one row for the writer: a capture or an attempt.
 type job struct {
 	rec  *inspect.Record
+	owed []inspect.Owed // with rec: its outbox rows
 	att  *inspect.Attempt
+	fin  *finish // an outbox row's attempt and new state
 	hash int64 // rec's body hash, computed by the caller off the writer
 	err  chan error
 	// ctx is the waiter's: once it is done the sender has had its 503, and

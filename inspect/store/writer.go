@@ -18,11 +18,14 @@ func (s *Store) NewID(t time.Time) string { return s.ids.Next(t) }
 // Insert queues rec for the group-commit writer and returns once its row is
 // committed, or with an error wrapping ErrUnavailable. rec.ID is assigned
 // when empty. The caller must not answer 2xx before this returns nil.
-func (s *Store) Insert(ctx context.Context, rec *inspect.Record) error {
+//
+// owed are the deliveries the record is owed: outbox rows committed in the
+// same transaction, or not at all.
+func (s *Store) Insert(ctx context.Context, rec *inspect.Record, owed ...inspect.Owed) error {
 	if rec.ID == "" {
 		rec.ID = s.ids.Next(rec.ReceivedAt)
 	}
-	j := &job{rec: rec, hash: BodyHash(rec.Body), err: make(chan error, 1), ctx: ctx}
+	j := &job{rec: rec, owed: owed, hash: BodyHash(rec.Body), err: make(chan error, 1), ctx: ctx}
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():
@@ -157,6 +160,11 @@ func (s *Store) commit(batch []*job) {
 				if err == nil {
 					s.dups.add(j.hash, key)
 				}
+				if err == nil && len(j.owed) > 0 {
+					err = insertOwed(tx, key, j.rec.ReceivedAt, j.owed)
+				}
+			} else if j.fin != nil {
+				err = finishDelivery(tx, attStmt, j.fin)
 			} else {
 				key, ok := idNumber(j.att.RequestID)
 				if !ok {
@@ -262,11 +270,15 @@ func DecodeHeaders(b []byte) ([]inspect.Header, error) {
 }
 
 const attemptSQL = `INSERT INTO attempts (request_id, at_ns, url, status, latency_ns,
- resp_headers, resp_body, error, replay, late) VALUES (?,?,?,?,?,?,?,?,?,?)`
+ resp_headers, resp_body, error, replay, late, edited, sent_body, outbox_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 func attemptArgs(key int64, a *inspect.Attempt) []any {
+	var sent any // NULL: the captured body was sent
+	if a.Edited {
+		sent = nonNil(a.SentBody)
+	}
 	return []any{key, a.At.UnixNano(), a.URL, a.Status, int64(a.Latency), EncodeHeaders(a.RespHeaders),
-		nonNil(a.RespBody), a.Error, a.Replay, a.TimedOutForProvider}
+		nonNil(a.RespBody), a.Error, a.Replay, a.TimedOutForProvider, a.Edited, sent, a.DeliveryID}
 }
 
 // AttemptPatience bounds how long AddAttempt outwaits another process's

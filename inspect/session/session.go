@@ -1,0 +1,192 @@
+// Package session runs one hookscope capture session: the capture server
+// on every listener it is given, the store, the event bus, the live
+// forwarder, the outbox's deliverer and the one replayer. listen and
+// forward build it from one Config; front ends (printer, TUI, web) read
+// and act through it and never touch SQL, HTTP clients or the network
+// themselves. It owns no terminal, no flags and no tunnel: cmd opens the
+// listeners and picks the front end.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/capture"
+	"github.com/hookscope/hookscope/inspect/forward"
+	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/inspect/store"
+	"github.com/hookscope/hookscope/inspect/wire"
+)
+
+// Config is everything a session needs; cmd maps flags and the config file
+// onto it.
+type Config struct {
+	Store      *store.Store
+	Secrets    []string
+	Schemes    []signature.Scheme // nil: every known scheme
+	Provider   string             // force one scheme by name
+	MaxBody    int64
+	VerifyOnly bool
+
+	// Forwarding: nothing when Targets and Routes are both empty.
+	Targets        []forward.Target
+	Routes         []forward.Route
+	ForwardTimeout time.Duration // 0 waits forever
+	Ack            bool
+	AppendPath     bool
+	SkipVerify     bool
+	Retry          forward.Retry
+	// Fallback is the config's forward-to, the last place a replay goes.
+	Fallback string
+
+	// EventQueue bounds each front end's queue of live events.
+	EventQueue int
+	// ShutdownGrace bounds how long Run waits for requests in flight.
+	ShutdownGrace time.Duration
+}
+
+// Session is one running capture session.
+type Session struct {
+	cfg      Config
+	eng      *capture.Engine
+	fwd      *forward.Forwarder // nil when not forwarding
+	del      *forward.Deliverer
+	replayer *forward.Replayer
+	srv      *http.Server
+
+	mu       sync.Mutex
+	serveErr chan error
+}
+
+// New builds a session; Serve adds listeners and Run runs it.
+func New(cfg Config) *Session {
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 5 * time.Second
+	}
+	s := &Session{cfg: cfg, serveErr: make(chan error, 4)}
+	ccfg := capture.Config{Store: cfg.Store, Secrets: cfg.Secrets, Schemes: cfg.Schemes, Provider: cfg.Provider,
+		MaxBody: cfg.MaxBody, VerifyOnly: cfg.VerifyOnly}
+	s.eng = capture.New(ccfg)
+	bus := s.eng.Bus()
+	bus.Queue = cfg.EventQueue
+	s.fwd = forward.New(forward.Options{Targets: cfg.Targets, Routes: cfg.Routes, Timeout: cfg.ForwardTimeout,
+		Ack: cfg.Ack, AppendPath: cfg.AppendPath, SkipVerify: cfg.SkipVerify, Store: cfg.Store, Bus: bus})
+	s.del = forward.NewDeliverer(forward.DelivererOptions{Store: cfg.Store, Bus: bus, Retry: cfg.Retry,
+		Sinks: map[string]forward.Sink{inspect.SinkForward: forward.ForwardSink(s.fwd)}})
+	if s.Forwarding() {
+		s.eng.SetForwarder(s.fwd, s.del.Wake)
+	}
+	secret := ""
+	if len(cfg.Secrets) > 0 {
+		secret = cfg.Secrets[0]
+	}
+	s.replayer = &forward.Replayer{Store: cfg.Store, Forwarder: s.fwd, Bus: bus, Secret: secret,
+		Live: s.fwd.Targets, Fallback: cfg.Fallback, AppendPath: cfg.AppendPath}
+	writeTimeout := time.Duration(0)
+	if cfg.ForwardTimeout > 0 {
+		// Room to relay the handler's answer after waiting for it.
+		writeTimeout = cfg.ForwardTimeout + 30*time.Second
+	}
+	s.srv = capture.NewServer(s.eng, writeTimeout)
+	return s
+}
+
+// Forwarding reports whether captures go to a handler.
+func (s *Session) Forwarding() bool { return len(s.cfg.Targets) > 0 || len(s.cfg.Routes) > 0 }
+
+// Serve starts capturing on l. When essential, its failure ends Run (the
+// local listener); otherwise (a tunnel) it is the listener's own business
+// to report and recover.
+func (s *Session) Serve(l net.Listener, essential bool) {
+	go func() {
+		err := s.srv.Serve(wire.WrapListener(l))
+		if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) || !essential {
+			return
+		}
+		s.serveErr <- fmt.Errorf("the capture server stopped: %w", err)
+	}()
+}
+
+// Run delivers the outbox until ctx ends or an essential listener fails,
+// then stops: requests in flight get ShutdownGrace to finish, deliveries
+// in flight are cancelled (and go out again on the next start).
+func (s *Session) Run(ctx context.Context) error {
+	dctx, stopDeliveries := context.WithCancel(context.WithoutCancel(ctx))
+	delDone := make(chan error, 1)
+	go func() { delDone <- s.del.Run(dctx) }()
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-s.serveErr:
+	case err := <-delDone:
+		delDone <- err
+		if err != nil {
+			runErr = fmt.Errorf("the outbox stopped: %w", err)
+		}
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	if s.srv.Shutdown(shutCtx) != nil {
+		s.srv.Close()
+	}
+	stopDeliveries()
+	<-delDone
+	s.fwd.Close()
+	return runErr
+}
+
+// Subscribe gives a front end its own bounded queue of live events.
+func (s *Session) Subscribe() *inspect.Sub { return s.eng.Bus().Subscribe() }
+
+// Bus is where the session's events go (for sources of its own).
+func (s *Session) Bus() *inspect.Bus { return s.eng.Bus() }
+
+// Targets are where a request with this event is forwarded.
+func (s *Session) Targets(event string) []forward.Target { return s.fwd.Targets(event) }
+
+// Replay sends a stored request again through the one replayer.
+func (s *Session) Replay(ctx context.Context, req forward.ReplayRequest) (*forward.Replayed, error) {
+	return s.replayer.Replay(ctx, req)
+}
+
+// Health probes the first forward target; nil when it accepts connections.
+func (s *Session) Health(ctx context.Context) error {
+	ts := s.fwd.Targets("")
+	if len(ts) == 0 {
+		return errors.New("not forwarding")
+	}
+	return forward.DialProbe(ctx, ts[0].URL.String())
+}
+
+// The store, read through the session so front ends need not know it.
+
+func (s *Session) List(ctx context.Context, q inspect.Query) ([]inspect.Record, error) {
+	return s.cfg.Store.List(ctx, q)
+}
+
+func (s *Session) Count(ctx context.Context, q inspect.Query) (int, error) {
+	return s.cfg.Store.Count(ctx, q)
+}
+
+func (s *Session) Get(ctx context.Context, id string) (*inspect.Record, error) {
+	return s.cfg.Store.Get(ctx, id)
+}
+
+func (s *Session) Attempts(ctx context.Context, id string) ([]inspect.Attempt, error) {
+	return s.cfg.Store.Attempts(ctx, id)
+}
+
+func (s *Session) Deliveries(ctx context.Context, id string) ([]inspect.Delivery, error) {
+	return s.cfg.Store.Deliveries(ctx, id)
+}
+
+// Pending counts deliveries still owed to one sink ("" for all).
+func (s *Session) Pending(ctx context.Context, sink string) (int, error) {
+	return s.cfg.Store.Pending(ctx, sink)
+}

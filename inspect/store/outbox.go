@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+)
+
+// finish is one try of an outbox row: the attempt to record and the row's
+// state after it, committed together so a crash never leaves a delivered
+// row pending (nor an attempt without its row's count).
+type finish struct {
+	att *inspect.Attempt
+	d   *inspect.Delivery
+}
+
+func insertOwed(tx *sql.Tx, key int64, at time.Time, owed []inspect.Owed) error {
+	for _, o := range owed {
+		if _, err := tx.Exec(`INSERT INTO outbox (request_id, sink, target, next_ns) VALUES (?,?,?,?)`,
+			key, o.Sink, o.Target, at.UnixNano()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func finishDelivery(tx *sql.Tx, attStmt *sql.Stmt, f *finish) error {
+	key, ok := idNumber(f.d.RequestID)
+	if !ok {
+		return fmt.Errorf("%q is not a request id", f.d.RequestID)
+	}
+	if f.att != nil {
+		f.att.DeliveryID = f.d.ID
+		res, err := attStmt.Exec(attemptArgs(key, f.att)...)
+		if err != nil {
+			return err
+		}
+		f.att.ID, _ = res.LastInsertId()
+	}
+	var next, done int64
+	if f.d.State == inspect.Pending {
+		next = f.d.NextAt.UnixNano()
+	} else {
+		done = f.d.DoneAt.UnixNano()
+	}
+	_, err := tx.Exec(`UPDATE outbox SET state = ?, tries = ?, next_ns = ?, last_status = ?, last_error = ?, done_ns = ?
+ WHERE id = ?`, string(f.d.State), f.d.Tries, next, f.d.LastStatus, f.d.LastError, done, f.d.ID)
+	return err
+}
+
+// FinishDelivery records one try of an outbox row (a, which may be nil
+// when nothing was sent) together with the row's new state in d, and
+// returns once both are committed.
+func (s *Store) FinishDelivery(ctx context.Context, d *inspect.Delivery, a *inspect.Attempt) error {
+	j := &job{fin: &finish{att: a, d: d}, err: make(chan error, 1)}
+	select {
+	case s.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.quit:
+		return errors.New("the store is closing")
+	}
+	// Not bounded by ctx: once queued the row's outcome must be known, or
+	// a delivery that went out would be sent again for nothing.
+	return <-j.err
+}
+
+const deliveryCols = `o.id, o.request_id, o.sink, o.target, o.state, o.tries, o.next_ns, o.last_status, o.last_error, o.done_ns`
+
+func scanDelivery(sc scanner) (inspect.Delivery, error) {
+	var d inspect.Delivery
+	var key, next, done int64
+	var state string
+	if err := sc.Scan(&d.ID, &key, &d.Sink, &d.Target, &state, &d.Tries, &next, &d.LastStatus, &d.LastError, &done); err != nil {
+		return d, err
+	}
+	d.RequestID = idString(key)
+	d.State = inspect.DeliveryState(state)
+	if d.State == inspect.Pending {
+		d.NextAt = time.Unix(0, next)
+	}
+	if done != 0 {
+		d.DoneAt = time.Unix(0, done)
+	}
+	return d, nil
+}
+
+func (s *Store) deliveries(ctx context.Context, q string, args ...any) ([]inspect.Delivery, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryCols+` FROM outbox o `+q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the outbox: %s", describe(err))
+	}
+	defer rows.Close()
+	var out []inspect.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the outbox: %s", describe(err))
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Due returns pending deliveries whose time has come, oldest first, at most
+// limit of them.
+func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]inspect.Delivery, error) {
+	return s.deliveries(ctx, `WHERE o.state = 'pending' AND o.next_ns <= ? ORDER BY o.id LIMIT ?`, now.UnixNano(), limit)
+}
+
+// NextDue is when the earliest pending delivery is due; ok is false when
+// nothing is pending.
+func (s *Store) NextDue(ctx context.Context) (at time.Time, ok bool, err error) {
+	var ns sql.NullInt64
+	err = s.r.QueryRowContext(ctx, `SELECT min(next_ns) FROM outbox WHERE state = 'pending'`).Scan(&ns)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("cannot read the outbox: %s", describe(err))
+	}
+	if !ns.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(0, ns.Int64), true, nil
+}
+
+// Deliveries lists the outbox rows of one request, oldest first.
+func (s *Store) Deliveries(ctx context.Context, id string) ([]inspect.Delivery, error) {
+	key, ok := idNumber(id)
+	if !ok {
+		return nil, nil
+	}
+	return s.deliveries(ctx, `WHERE o.request_id = ? ORDER BY o.id`, key)
+}
+
+// Pending counts the pending deliveries to one sink ("" for all).
+func (s *Store) Pending(ctx context.Context, sink string) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE state = 'pending' AND (? = '' OR sink = ?)`,
+		sink, sink).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("cannot read the outbox: %s", describe(err))
+	}
+	return n, nil
+}
+
+// RetryAt moves pending deliveries to target that got no answer at all (the
+// target was down) forward to at; it returns how many moved. at must be no
+// later than their scheduled time: it only ever brings a try forward.
+func (s *Store) RetryAt(ctx context.Context, sink, target string, at time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE outbox SET next_ns = ? WHERE state = 'pending' AND sink = ? AND target = ?
+ AND last_status = 0 AND next_ns > ?`, at.UnixNano(), sink, target, at.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("cannot update the outbox: %s", describe(err))
+	}
+	return res.RowsAffected()
+}
+
+// DueNow makes every pending delivery due at at (a new start), and returns
+// how many it moved.
+func (s *Store) DueNow(ctx context.Context, at time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE outbox SET next_ns = ? WHERE state = 'pending' AND next_ns > ?`,
+		at.UnixNano(), at.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("cannot update the outbox: %s", describe(err))
+	}
+	return res.RowsAffected()
+}
