@@ -6,14 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/inspect/store"
 )
 
 // Edit is what changes before a replay. The zero Edit replays the request

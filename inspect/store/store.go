@@ -100,7 +100,7 @@ type job struct {
 	owed []inspect.Owed // with rec: its outbox rows
 	att  *inspect.Attempt
 	fin  *finish // an outbox row's attempt and new state
-	hash int64 // rec's body hash, computed by the caller off the writer
+	hash int64   // rec's body hash, computed by the caller off the writer
 	err  chan error
 	// ctx is the waiter's: once it is done the sender has had its 503, and
 	// committing the row then would only make the provider's retry a
