@@ -169,6 +169,11 @@ func recordSummaryJSON(r *inspect.Record) map[string]any {
 			m["forward_error"] = r.ForwardError
 		}
 	}
+	if r.Delivery != "" {
+		m["delivery"] = r.Delivery
+	} else {
+		m["delivery"] = nil
+	}
 	addQueryBase64(m, r.Query)
 	if r.Refused != 0 {
 		m["refused"] = r.Refused

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/tunnel"
 )
@@ -33,14 +32,15 @@ type readyInfo struct {
 // printer is the headless front end: plain lines for people, NDJSON for
 // scripts. It runs off the request path, fed by the engine's bus.
 type printer struct {
-	w    *bufio.Writer // flushed after each batch: one write for a burst
-	line []byte        // reused for each plain line
-	json bool
-	enc  *json.Encoder
+	errOut io.Writer     // notes for people
+	w      *bufio.Writer // flushed after each batch: one write for a burst
+	line   []byte        // reused for each plain line
+	json   bool
+	enc    *json.Encoder
 }
 
 func newPrinter(io *IOStreams, asJSON bool) *printer {
-	p := &printer{w: bufio.NewWriterSize(io.Out, 64<<10), json: asJSON}
+	p := &printer{w: bufio.NewWriterSize(io.Out, 64<<10), json: asJSON, errOut: io.ErrOut}
 	p.enc = newJSONEncoder(p.w)
 	return p
 }
@@ -126,7 +126,7 @@ func (p *printer) ready(r readyInfo) {
 const printBatch = 5 * time.Millisecond
 
 // run prints events until ctx ends, then what is still queued.
-func (p *printer) run(ctx context.Context, sub *capture.Sub, tunnelEvents <-chan tunnel.Event) error {
+func (p *printer) run(ctx context.Context, sub *inspect.Sub, tunnelEvents <-chan tunnel.Event) error {
 	for {
 		select {
 		case <-sub.Ready():
@@ -135,6 +135,7 @@ func (p *printer) run(ctx context.Context, sub *capture.Sub, tunnelEvents <-chan
 			case <-ctx.Done():
 			}
 			p.events(sub.Drain())
+			p.dropped(sub.Dropped())
 		case ev, ok := <-tunnelEvents:
 			if !ok {
 				tunnelEvents = nil
@@ -143,9 +144,23 @@ func (p *printer) run(ctx context.Context, sub *capture.Sub, tunnelEvents <-chan
 			p.tunnel(ev)
 		case <-ctx.Done():
 			p.events(sub.Drain())
+			p.dropped(sub.Dropped())
 			return nil
 		}
 	}
+}
+
+// dropped says how many events the output fell too far behind to print:
+// the requests are stored all the same, and list shows them.
+func (p *printer) dropped(n int) {
+	if n == 0 {
+		return
+	}
+	if p.json {
+		p.enc.Encode(map[string]any{"type": "dropped", "count": n})
+		p.w.Flush()
+	}
+	fmt.Fprintf(p.errOut, "%d events not printed: the output fell behind (they are stored; `hookscope list` shows them)\n", n)
 }
 
 func (p *printer) tunnel(ev tunnel.Event) {
@@ -164,15 +179,15 @@ func (p *printer) tunnel(ev tunnel.Event) {
 	fmt.Fprintf(p.w, "%s  %s\n", ev.At.Local().Format("15:04:05.000"), tunnelLine(ev))
 }
 
-func (p *printer) events(evs []capture.Event) {
+func (p *printer) events(evs []inspect.Event) {
 	defer p.w.Flush()
 	for _, e := range evs {
 		switch e.Type {
-		case capture.Captured:
+		case inspect.Captured:
 			p.request(e.Record)
-		case capture.Forwarded:
+		case inspect.Forwarded:
 			p.forward(e.Record, e.Attempt)
-		case capture.StoreFail:
+		case inspect.StoreFail:
 			p.storeFail(e)
 		}
 	}
@@ -224,6 +239,9 @@ func (p *printer) forward(r *inspect.Record, a *inspect.Attempt) {
 	if p.json {
 		m := map[string]any{"type": "forward", "id": a.RequestID, "url": a.URL, "status": a.Status,
 			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": a.Replay}
+		if a.DeliveryID != 0 {
+			m["delivery_id"] = a.DeliveryID
+		}
 		if a.TimedOutForProvider {
 			m["provider_timeout"] = true
 		}
@@ -247,7 +265,7 @@ func (p *printer) forward(r *inspect.Record, a *inspect.Attempt) {
 	p.w.Write(p.line)
 }
 
-func (p *printer) storeFail(e capture.Event) {
+func (p *printer) storeFail(e inspect.Event) {
 	if p.json {
 		p.enc.Encode(map[string]any{"type": "store_error", "method": e.Record.Method, "path": e.Record.Path, "error": e.Err})
 		return

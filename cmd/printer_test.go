@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/signature"
 )
@@ -31,7 +30,7 @@ func TestPlainLinesMatchTheirFormat(t *testing.T) {
 		{RequestID: "0aaaaaaaa003", At: at, URL: "http://127.0.0.1:3000/", Status: 204, Latency: 11 * time.Second, TimedOutForProvider: true},
 	}
 	var want strings.Builder
-	var evs []capture.Event
+	var evs []inspect.Event
 	for i, r := range recs {
 		ev := r.Event
 		if ev == "" {
@@ -55,7 +54,7 @@ func TestPlainLinesMatchTheirFormat(t *testing.T) {
 			line += "  (VideoNest would have timed out after 10s)"
 		}
 		fmt.Fprintln(&want, line)
-		evs = append(evs, capture.Event{Type: capture.Captured, Record: r}, capture.Event{Type: capture.Forwarded, Record: r, Attempt: a})
+		evs = append(evs, inspect.Event{Type: inspect.Captured, Record: r}, inspect.Event{Type: inspect.Forwarded, Record: r, Attempt: a})
 	}
 	var out bytes.Buffer
 	p := newPrinter(&IOStreams{Out: &out}, false)

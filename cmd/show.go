@@ -58,10 +58,16 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	if err != nil {
 		return err
 	}
+	dels, err := st.Deliveries(c.Context(), id)
+	if err != nil {
+		return err
+	}
 	if o.json {
 		enc := newJSONEncoder(f.IO.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(recordJSON(rec, atts))
+		m := recordJSON(rec, atts)
+		m["deliveries"] = deliveriesJSON(dels)
+		return enc.Encode(m)
 	}
 	w := f.IO.Out
 	san := payload.SanitizeLine
@@ -96,10 +102,20 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	} else {
 		fmt.Fprintln(w, indent(payload.Pretty(rec.Body), "  "))
 	}
+	if len(dels) > 0 {
+		fmt.Fprintln(w, "\nDeliveries (outbox)")
+		for _, d := range dels {
+			fmt.Fprintln(w, "  "+deliveryLine(&d, time.Now()))
+		}
+	}
 	if len(atts) > 0 {
 		fmt.Fprintln(w, "\nAttempts")
 		for _, a := range atts {
 			fmt.Fprintln(w, "  "+attemptLine(&a))
+			if a.Edited {
+				fmt.Fprintln(w, "      sent an edited body:")
+				fmt.Fprintln(w, indent(firstLines(payload.Pretty(a.SentBody), 5), "      "))
+			}
 			if b := strings.TrimSpace(payload.Pretty(a.RespBody)); len(a.RespBody) > 0 && b != "" {
 				fmt.Fprintln(w, indent(firstLines(b, 5), "      "))
 			}
@@ -108,10 +124,36 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	return nil
 }
 
+// deliveryLine says where one owed delivery stands, for people.
+func deliveryLine(d *inspect.Delivery, now time.Time) string {
+	return fmt.Sprintf("%s → %s  %s", d.Sink, payload.SanitizeLine(d.Target), inspect.DeliverySummary(d, now))
+}
+
+func deliveriesJSON(ds []inspect.Delivery) []map[string]any {
+	out := make([]map[string]any, len(ds))
+	for i, d := range ds {
+		m := map[string]any{"id": d.ID, "sink": d.Sink, "target": d.Target, "state": d.State, "tries": d.Tries,
+			"last_status": d.LastStatus, "last_error": d.LastError, "next_at": nil, "done_at": nil}
+		if !d.NextAt.IsZero() {
+			m["next_at"] = d.NextAt.UTC().Format(time.RFC3339Nano)
+		}
+		if !d.DoneAt.IsZero() {
+			m["done_at"] = d.DoneAt.UTC().Format(time.RFC3339Nano)
+		}
+		out[i] = m
+	}
+	return out
+}
+
 func attemptLine(a *inspect.Attempt) string {
 	kind := "forward"
-	if a.Replay {
+	switch {
+	case a.Replay && a.Edited:
+		kind = "replay (edited)"
+	case a.Replay:
 		kind = "replay "
+	case a.DeliveryID != 0:
+		kind = "outbox "
 	}
 	res := fmt.Sprint(a.Status)
 	if a.Error != "" {
@@ -169,7 +211,10 @@ func recordJSON(r *inspect.Record, atts []inspect.Attempt) map[string]any {
 		list[i] = map[string]any{"at": a.At.UTC().Format(time.RFC3339Nano), "url": a.URL, "status": a.Status,
 			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": a.Replay,
 			"response_headers": headersJSON(a.RespHeaders), "response_body_base64": base64.StdEncoding.EncodeToString(a.RespBody),
-			"provider_timeout": a.TimedOutForProvider}
+			"provider_timeout": a.TimedOutForProvider, "edited": a.Edited, "delivery_id": a.DeliveryID}
+		if a.Edited {
+			list[i]["sent_body_base64"] = base64.StdEncoding.EncodeToString(a.SentBody)
+		}
 	}
 	m["attempts"] = list
 	return m

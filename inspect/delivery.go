@@ -1,6 +1,9 @@
 package inspect
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // DeliveryState is where one owed delivery stands.
 type DeliveryState string
@@ -40,3 +43,40 @@ type Delivery struct {
 	LastError  string
 	DoneAt     time.Time // when Delivered or Undelivered
 }
+
+// DeliverySummary says where a delivery stands in the words every front
+// end uses: "pending, try 2 of 4 in 40s (last: 503)", "delivered (200)",
+// "undelivered after 4 tries (last: …)".
+func DeliverySummary(d *Delivery, now time.Time) string {
+	last := ""
+	switch {
+	case d.LastError != "":
+		last = " (last: " + d.LastError + ")"
+	case d.LastStatus != 0:
+		last = " (last: " + itoa(d.LastStatus) + ")"
+	}
+	switch d.State {
+	case Delivered:
+		return "delivered (" + itoa(d.LastStatus) + ") after " + tries(d.Tries)
+	case Undelivered:
+		return "undelivered: gave up after " + tries(d.Tries) + last
+	}
+	wait := d.NextAt.Sub(now).Round(time.Second)
+	when := "now"
+	if wait > 0 {
+		when = "in " + wait.String()
+	}
+	if d.Tries == 0 {
+		return "pending, first try " + when
+	}
+	return "pending, next try " + when + ", " + tries(d.Tries) + " so far" + last
+}
+
+func tries(n int) string {
+	if n == 1 {
+		return "1 try"
+	}
+	return itoa(n) + " tries"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hookscope/hookscope/bench/internal/ready"
+	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/payload"
@@ -127,10 +128,10 @@ func main() {
 	}
 }
 
-func printEvents(w *os.File, evs []capture.Event) {
+func printEvents(w *os.File, evs []inspect.Event) {
 	for _, e := range evs {
 		switch e.Type {
-		case capture.Captured:
+		case inspect.Captured:
 			r := e.Record
 			ev := r.Event
 			if ev == "" {
@@ -139,7 +140,7 @@ func printEvents(w *os.File, evs []capture.Event) {
 			fmt.Fprintf(w, "%s  %s  %-6s %s  %s  %s  %s\n",
 				r.ReceivedAt.Local().Format("15:04:05.000"), r.ID, payload.SanitizeLine(r.Method),
 				payload.SanitizeLine(r.URI()), payload.SanitizeLine(ev), label(r.Signature.Status), payload.HumanSize(r.Size))
-		case capture.Forwarded:
+		case inspect.Forwarded:
 			a := e.Attempt
 			fmt.Fprintf(w, "%s  %s  → %s  %d  %dµs\n", a.At.Local().Format("15:04:05.000"), a.RequestID,
 				payload.SanitizeLine(a.URL), a.Status, a.Latency.Microseconds())

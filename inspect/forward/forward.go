@@ -140,11 +140,13 @@ func (f *Forwarder) Plan(rec *inspect.Record) (live string, owed []inspect.Owed)
 // Record stores the live attempt without holding up the answer, then
 // tells the front ends.
 func (f *Forwarder) Record(rec *inspect.Record, a *inspect.Attempt) {
-	if f.o.Store != nil {
-		f.o.Store.QueueAttempt(a, nil)
-	}
+	// Published first: the bus copies the attempt, and once queued the
+	// writer sets its ID.
 	if f.o.Bus != nil {
 		f.o.Bus.Publish(inspect.Event{Type: inspect.Forwarded, Record: rec, Attempt: a})
+	}
+	if f.o.Store != nil {
+		f.o.Store.QueueAttempt(a, nil)
 	}
 }
 

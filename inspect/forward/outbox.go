@@ -221,6 +221,12 @@ func (d *Deliverer) try(ctx context.Context, row inspect.Delivery) {
 		// without --publish): it waits for a process that does.
 		return
 	}
+	// The row as committed now: the try before this one may have finished
+	// between the query that listed it as due and this goroutine's start.
+	row, err := d.o.Store.Delivery(ctx, row.ID)
+	if err != nil || row.State != inspect.Pending || row.NextAt.After(d.o.Now()) {
+		return
+	}
 	rec, err := d.o.Store.Get(ctx, row.RequestID)
 	if errors.Is(err, store.ErrNotFound) {
 		row.State, row.DoneAt, row.LastError = inspect.Undelivered, d.o.Now(), "the request was deleted from the store"
@@ -245,13 +251,15 @@ func (d *Deliverer) try(ctx context.Context, row inspect.Delivery) {
 	default:
 		row.State, row.NextAt = inspect.Pending, now.Add(d.o.Retry.Wait(row.Tries))
 	}
+	if err := d.o.Store.FinishDelivery(context.WithoutCancel(ctx), &row, a); err != nil {
+		return
+	}
+	// Marked down only once the row's next try is committed, so a probe
+	// that sees the target back always finds the row to bring forward.
 	if a.Status == 0 && row.State == inspect.Pending && sink.Probe != nil {
 		d.mu.Lock()
 		d.down[downKey{row.Sink, row.Target}] = true
 		d.mu.Unlock()
-	}
-	if err := d.o.Store.FinishDelivery(context.WithoutCancel(ctx), &row, a); err != nil {
-		return
 	}
 	if d.o.Bus != nil {
 		d.o.Bus.Publish(inspect.Event{Type: inspect.Forwarded, Record: rec, Attempt: a})

@@ -126,6 +126,18 @@ func (s *Store) NextDue(ctx context.Context) (at time.Time, ok bool, err error) 
 	return time.Unix(0, ns.Int64), true, nil
 }
 
+// Delivery reads one outbox row as committed.
+func (s *Store) Delivery(ctx context.Context, id int64) (inspect.Delivery, error) {
+	d, err := scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM outbox o WHERE o.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("no outbox row %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("cannot read the outbox: %s", describe(err))
+	}
+	return d, nil
+}
+
 // Deliveries lists the outbox rows of one request, oldest first.
 func (s *Store) Deliveries(ctx context.Context, id string) ([]inspect.Delivery, error) {
 	key, ok := idNumber(id)
