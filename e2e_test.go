@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -134,7 +135,11 @@ func (s *syncBuffer) String() string {
 // start runs `hookscope <args> --port 0 --json` and waits for its ready line.
 func (e *env) start(args []string, extraEnv ...string) *proc {
 	e.t.Helper()
-	args = append(append([]string{}, args...), "--port", "0", "--json")
+	args = append([]string{}, args...)
+	if !slices.Contains(args, "--port") {
+		args = append(args, "--port", "0")
+	}
+	args = append(args, "--json")
 	c := exec.Command(hookscopeBin, args...)
 	c.Env = e.environ(extraEnv...)
 	stdout, err := c.StdoutPipe()

@@ -30,6 +30,7 @@ type listenOptions struct {
 	tunnel     string
 	secrets    []string
 	maxBody    string
+	bodyBudget string
 	noTUI      bool
 	json       bool
 	provider   string
@@ -63,6 +64,7 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.StringVar(&o.tunnel, "tunnel", "auto", "public tunnel: auto (ngrok when a token is set), ngrok, none")
 	fs.StringArrayVar(&o.secrets, "secret", nil, "VideoNest signing secret; repeat for rotation (env VIDEONEST_WEBHOOK_SECRET)")
 	fs.StringVar(&o.maxBody, "max-body", "10MiB", "largest body captured; larger ones get 413 (e.g. 512KB, 10MiB)")
+	fs.StringVar(&o.bodyBudget, "body-budget", "128MiB", "body bytes held in memory across all requests at once; past it a body waits 1s, then gets 503 (not stored)")
 	fs.BoolVar(&o.noTUI, "no-tui", false, "print one line per request instead of the terminal UI")
 	fs.BoolVar(&o.json, "json", false, "print NDJSON events (implies --no-tui)")
 	fs.StringVar(&o.provider, "provider", "", "judge signatures with this scheme only: videonest, github, stripe, standard-webhooks (svix), shopify, generic (default: detect from headers)")
@@ -116,10 +118,16 @@ Answers: 200 {"id":…} once stored; 413 over --max-body (recorded without body)
 // capture 47 → 40 µs, captures/s +10–25%, resident memory 29 → 42 MiB.
 const captureGCPercent = 400
 
-// tuneGC applies captureGCPercent unless the user set GOGC.
-func tuneGC() {
+// tuneGC applies captureGCPercent unless the user set GOGC, and a soft
+// memory limit unless they set GOMEMLIMIT: GOGC=400 would otherwise let the
+// heap grow to five times the bodies in flight under a hostile burst, and
+// the limit makes the collector work harder only when that happens.
+func tuneGC(bodyBudget int64) {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(captureGCPercent)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(bodyBudget + 64<<20)
 	}
 }
 
@@ -127,11 +135,11 @@ func tuneGC() {
 // session, listeners to serve, and a front end.
 func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	ctx := c.Context()
-	tuneGC()
 	cfg, shown, err := sessionConfig(c, f, o)
 	if err != nil {
 		return err
 	}
+	tuneGC(cfg.BodyBudget)
 	// Refuse a damaged store now, not at the first webhook: it is never
 	// written to, so nothing could be captured.
 	if err := cfg.Store.Check(ctx); err != nil {
@@ -143,6 +151,9 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 		return listenError(o, err)
 	}
 	defer ln.Close()
+	if err := refuseLoops(cfg, ln.Addr().(*net.TCPAddr)); err != nil {
+		return err
+	}
 	tun, tunWarning, err := openTunnel(ctx, f, o)
 	if err != nil {
 		return err
@@ -201,6 +212,21 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	return runErr
 }
 
+// refuseLoops refuses a forward target that is this listener: every
+// webhook would come back to hookscope and be forwarded again, forever.
+func refuseLoops(cfg session.Config, addr *net.TCPAddr) error {
+	all := append([]forward.Target(nil), cfg.Targets...)
+	for _, r := range cfg.Routes {
+		all = append(all, r.Target)
+	}
+	for _, t := range all {
+		if forward.PointsAt(t, addr) {
+			return usageErrorf("the forward target %s is this hookscope's own address, so every webhook would come back to it: forward to your handler's port instead", t.String())
+		}
+	}
+	return nil
+}
+
 // sessionConfig maps listen's flags and the config file onto a session.
 func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Config, []string, error) {
 	var cfg session.Config
@@ -218,6 +244,14 @@ func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Conf
 	maxBody, err := payload.ParseSize(o.maxBody)
 	if err != nil || maxBody <= 0 {
 		return cfg, nil, usageErrorf("--max-body %q: %v", o.maxBody, errOr(err, "must be positive"))
+	}
+	budget, err := payload.ParseSize(o.bodyBudget)
+	if err != nil || budget <= 0 {
+		return cfg, nil, usageErrorf("--body-budget %q: %v", o.bodyBudget, errOr(err, "must be positive"))
+	}
+	if maxBody > budget {
+		return cfg, nil, usageErrorf("--max-body %s is larger than --body-budget %s: such a body could never be held; raise --body-budget or lower --max-body",
+			payload.HumanSize(maxBody), payload.HumanSize(budget))
 	}
 	switch o.tunnel {
 	case "auto", "none", "ngrok":
@@ -248,7 +282,7 @@ func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Conf
 	if err != nil {
 		return cfg, nil, err
 	}
-	return session.Config{Store: st, Secrets: secrets, Schemes: schemes, Provider: provider, MaxBody: maxBody,
+	return session.Config{Store: st, Secrets: secrets, Schemes: schemes, Provider: provider, MaxBody: maxBody, BodyBudget: budget,
 		VerifyOnly: o.verifyOnly, Targets: targets, Routes: routes, ForwardTimeout: o.forwardTimeout, Ack: o.ack,
 		AppendPath: o.appendPath, SkipVerify: o.skipVerify, Retry: retry, Fallback: fileCfg.ForwardTo}, shown, nil
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
@@ -41,16 +42,21 @@ const BodyTimeout = 60 * time.Second
 
 // Config is what the engine needs; zero values get defaults.
 type Config struct {
-	Store         *store.Store
-	Secrets       []string
-	Schemes       []signature.Scheme
-	Provider      string // force one scheme by name
-	MaxBody       int64
+	Store    *store.Store
+	Secrets  []string
+	Schemes  []signature.Scheme
+	Provider string // force one scheme by name
+	MaxBody  int64
+	// BodyBudget bounds body bytes in memory across all requests at once.
+	BodyBudget    int64
 	CommitTimeout time.Duration
 	// VerifyOnly refuses (401, still recorded) requests whose signature is
 	// not valid, so spoofed events never reach the handler.
 	VerifyOnly bool
 	Now        func() time.Time
+	// Via is this hookscope's name in the Via header of what it forwards:
+	// a request that carries it has looped back, and is not forwarded again.
+	Via string
 	// Publish, when set, owes every capture a team relay publish to this
 	// target.
 	Publish string
@@ -58,8 +64,9 @@ type Config struct {
 
 // Engine is the capture http.Handler.
 type Engine struct {
-	cfg Config
-	bus Bus
+	cfg    Config
+	bus    Bus
+	budget *budget
 	// fwd, when set, sends each capture to the handler: the first target's
 	// answer goes back to the sender, the rest (all of them under --ack)
 	// are owed to the outbox; owed is told after a commit that added rows.
@@ -77,13 +84,16 @@ func New(cfg Config) *Engine {
 	if cfg.CommitTimeout <= 0 {
 		cfg.CommitTimeout = DefaultCommitTimeout
 	}
+	if cfg.BodyBudget <= 0 {
+		cfg.BodyBudget = DefaultBodyBudget
+	}
 	if cfg.Schemes == nil {
 		cfg.Schemes = signature.Default()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Engine{cfg: cfg}
+	return &Engine{cfg: cfg, budget: newBudget(cfg.BodyBudget)}
 }
 
 // Bus is where front ends subscribe to events.
@@ -138,7 +148,8 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	rc := http.NewResponseController(w)
-	body, tooBig, err := readBody(&idleReader{r: r.Body, rc: rc, end: time.Now().Add(BodyTimeout)}, r.ContentLength, e.cfg.MaxBody)
+	body, held, tooBig, err := e.readBody(r.Context(), &idleReader{r: r.Body, rc: rc, end: time.Now().Add(BodyTimeout)}, r.ContentLength, e.cfg.MaxBody)
+	defer e.budget.release(held)
 	if !tooBig && err == nil {
 		// The body is in: no deadline while the handler stores and forwards
 		// (net/http sets its own again before reading the next request).
@@ -158,6 +169,16 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuse(w, r, rec, http.StatusRequestEntityTooLarge, msg)
 		return
 	}
+	if errors.Is(err, errNoRoom) {
+		// Not stored and not recorded: the sender must retry, and an
+		// attacker filling the budget must not fill the store instead.
+		msg := fmt.Sprintf("hookscope is reading too many large bodies at once (%s in flight, --body-budget); not stored, retry later", payload.HumanSize(e.cfg.BodyBudget))
+		e.bus.Publish(Event{Type: StoreFail, Record: rec, Err: msg})
+		w.Header().Set("Connection", "close")
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": msg, "stored": false})
+		return
+	}
 	if err != nil {
 		// The client went away or stalled mid-body: there is nobody to answer,
 		// and the rest of its body is not worth waiting for.
@@ -173,6 +194,11 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var live string
 	var owed []inspect.Owed
 	refuse := e.cfg.VerifyOnly && rec.Signature.Status != signature.Valid
+	loop := e.cfg.Via != "" && looped(r.Header["Via"], e.cfg.Via)
+	if loop {
+		rec.Refused = http.StatusLoopDetected
+		refuse = true
+	}
 	if e.fwd != nil && !refuse {
 		live, owed = e.fwd.Plan(rec)
 	}
@@ -200,6 +226,11 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.owed()
 	}
 	e.bus.Publish(Event{Type: Captured, Record: rec})
+	if loop {
+		writeJSON(w, http.StatusLoopDetected, map[string]any{"id": rec.ID, "stored": true,
+			"error": "forward loop: this request was forwarded by this same hookscope; stored, not forwarded again (check --forward-to)"})
+		return
+	}
 	if refuse {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"id": rec.ID, "stored": true,
 			"error": "signature " + string(rec.Signature.Status) + ": refused by --verify-only"})
@@ -284,19 +315,70 @@ func (ir *idleReader) Read(p []byte) (int, error) {
 	return ir.r.Read(p)
 }
 
-// readBody reads at most max bytes. A declared length lets it allocate once.
-func readBody(rd io.Reader, declared, max int64) (body []byte, tooBig bool, err error) {
+// errNoRoom is a body that found no room in the in-flight budget.
+var errNoRoom = errors.New("no room in the body budget")
+
+// readBody reads at most max bytes, growing the buffer as bytes arrive and
+// taking each growth from the budget first: a declared length is never
+// allocated up front, so a sender that declares 10 MiB and sends 2 bytes
+// costs a few KiB. held is what the caller must give back to the budget.
+func (e *Engine) readBody(ctx context.Context, rd io.Reader, declared, max int64) (body []byte, held int64, tooBig bool, err error) {
 	if declared > max {
-		return nil, true, nil
+		return nil, 0, true, nil
 	}
+	limit := max + 1 // room to notice a body past max
 	if declared >= 0 {
-		body = make([]byte, declared)
-		_, err = io.ReadFull(rd, body)
-		return body, false, err
+		limit = declared + 1 // room to read the EOF without growing
 	}
-	body, err = io.ReadAll(io.LimitReader(rd, max+1))
+	grow := func(want int64) bool {
+		want = min(want, limit)
+		if !e.budget.acquire(ctx, want-int64(cap(body)), want, budgetWait) {
+			return false
+		}
+		held += want - int64(cap(body))
+		nb := make([]byte, len(body), want)
+		copy(nb, body)
+		body = nb
+		return true
+	}
+	if !grow(4 << 10) {
+		return nil, held, false, errNoRoom
+	}
+	for {
+		if len(body) == cap(body) {
+			if int64(len(body)) >= limit {
+				break
+			}
+			if !grow(2 * int64(cap(body))) {
+				return body, held, false, errNoRoom
+			}
+		}
+		n, rerr := rd.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return body, held, false, rerr
+		}
+	}
 	if int64(len(body)) > max {
-		return body, true, nil
+		return body, held, true, nil
 	}
-	return body, false, err
+	if declared >= 0 && int64(len(body)) < declared {
+		return body, held, false, io.ErrUnexpectedEOF
+	}
+	return body, held, false, nil
+}
+
+// looped reports whether a Via header names this hookscope.
+func looped(vias []string, me string) bool {
+	for _, v := range vias {
+		for hop := range strings.SplitSeq(v, ",") {
+			if f := strings.Fields(hop); len(f) >= 2 && f[1] == me {
+				return true
+			}
+		}
+	}
+	return false
 }

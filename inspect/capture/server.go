@@ -19,7 +19,7 @@ func NewServer(h http.Handler, writeTimeout time.Duration) *http.Server {
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    1 << 20,
+		MaxHeaderBytes:    wire.MaxHeaderBytes,
 		ConnContext:       wire.ConnContext,
 	}
 }

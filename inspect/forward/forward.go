@@ -48,6 +48,9 @@ type Options struct {
 	SkipVerify bool // accept self-signed certificates on https targets
 	Store      *store.Store
 	Bus        *inspect.Bus // where Forwarded events go; may be nil
+	// Via names this hookscope in the Via header of what it sends, so a
+	// request that loops back to it is refused ("" adds none).
+	Via string
 	// ProviderTimeout is the sender's patience, for marking late answers
 	// (default VideoNest's 10 s).
 	ProviderTimeout time.Duration
@@ -194,7 +197,7 @@ func (f *Forwarder) Send(ctx context.Context, rec *inspect.Record, url string, r
 		ctx, cancel = context.WithTimeout(ctx, f.o.Timeout)
 		defer cancel()
 	}
-	req, err := buildRequest(ctx, rec, url)
+	req, err := buildRequest(ctx, rec, url, f.o.Via)
 	if err != nil {
 		a.Error = err.Error()
 		return res
@@ -274,7 +277,7 @@ func readAnswer(body io.Reader, declared int64) ([]byte, error) {
 // buildRequest recreates the captured request for url: same method, body
 // and header names/values, hop-by-hop headers dropped (RFC 9110 §7.6.1),
 // X-Forwarded-* added.
-func buildRequest(ctx context.Context, rec *inspect.Record, url string) (*http.Request, error) {
+func buildRequest(ctx context.Context, rec *inspect.Record, url, via string) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, rec.Method, url, bytes.NewReader(rec.Body))
 	if err != nil {
 		return nil, fmt.Errorf("cannot build the request for %s: %v", url, err)
@@ -345,6 +348,15 @@ func buildRequest(ctx context.Context, rec *inspect.Record, url string) (*http.R
 	}
 	if req.Header.Get("X-Forwarded-Proto") == "" {
 		set("X-Forwarded-Proto", "http")
+	}
+	if via != "" {
+		// RFC 9110 §7.6.3: a proxy appends itself, so a request that comes
+		// back to this hookscope is known for a loop.
+		if prior := req.Header.Get("Via"); prior != "" {
+			set("Via", prior+", 1.1 "+via)
+		} else {
+			set("Via", "1.1 "+via)
+		}
 	}
 	return req, nil
 }
@@ -437,3 +449,43 @@ func describe(err error, url string, timeout time.Duration) string {
 }
 
 func isTimeoutMsg(s string) bool { return strings.Contains(s, "did not answer within") }
+
+// PointsAt reports whether t sends to the listener at addr: forwarding
+// there would feed every webhook back to hookscope itself.
+func PointsAt(t Target, addr *net.TCPAddr) bool {
+	a, err := DialAddr(t.URL.String())
+	if err != nil {
+		return false
+	}
+	host, port, _ := net.SplitHostPort(a)
+	if port != strconv.Itoa(addr.Port) {
+		return false
+	}
+	// Only names that need no DNS: a remote host is not this process.
+	ips := []net.IP{net.ParseIP(host)}
+	if strings.EqualFold(host, "localhost") {
+		ips = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	} else if ips[0] == nil {
+		return false
+	}
+	for _, ip := range ips {
+		if ip.Equal(addr.IP) || (addr.IP.IsUnspecified() && (ip.IsLoopback() || isLocal(ip))) {
+			return true
+		}
+	}
+	return false
+}
+
+// isLocal reports whether ip is one of this machine's addresses.
+func isLocal(ip net.IP) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
+}

@@ -9,6 +9,8 @@ package session
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -32,6 +34,7 @@ type Config struct {
 	Schemes    []signature.Scheme // nil: every known scheme
 	Provider   string             // force one scheme by name
 	MaxBody    int64
+	BodyBudget int64 // body bytes in memory across all requests at once
 	VerifyOnly bool
 
 	// Forwarding: nothing when Targets and Routes are both empty.
@@ -70,13 +73,14 @@ func New(cfg Config) *Session {
 		cfg.ShutdownGrace = 5 * time.Second
 	}
 	s := &Session{cfg: cfg, serveErr: make(chan error, 4)}
-	ccfg := capture.Config{Store: cfg.Store, Secrets: cfg.Secrets, Schemes: cfg.Schemes, Provider: cfg.Provider,
-		MaxBody: cfg.MaxBody, VerifyOnly: cfg.VerifyOnly}
+	via := "hookscope-" + instanceID()
+	ccfg := capture.Config{Via: via, Store: cfg.Store, Secrets: cfg.Secrets, Schemes: cfg.Schemes, Provider: cfg.Provider,
+		MaxBody: cfg.MaxBody, BodyBudget: cfg.BodyBudget, VerifyOnly: cfg.VerifyOnly}
 	s.eng = capture.New(ccfg)
 	bus := s.eng.Bus()
 	bus.Queue = cfg.EventQueue
 	s.fwd = forward.New(forward.Options{Targets: cfg.Targets, Routes: cfg.Routes, Timeout: cfg.ForwardTimeout,
-		Ack: cfg.Ack, AppendPath: cfg.AppendPath, SkipVerify: cfg.SkipVerify, Store: cfg.Store, Bus: bus})
+		Ack: cfg.Ack, AppendPath: cfg.AppendPath, SkipVerify: cfg.SkipVerify, Store: cfg.Store, Bus: bus, Via: via})
 	s.del = forward.NewDeliverer(forward.DelivererOptions{Store: cfg.Store, Bus: bus, Retry: cfg.Retry,
 		Sinks: map[string]forward.Sink{inspect.SinkForward: forward.ForwardSink(s.fwd)}})
 	if s.Forwarding() {
@@ -189,4 +193,12 @@ func (s *Session) Deliveries(ctx context.Context, id string) ([]inspect.Delivery
 // Pending counts deliveries still owed to one sink ("" for all).
 func (s *Session) Pending(ctx context.Context, sink string) (int, error) {
 	return s.cfg.Store.Pending(ctx, sink)
+}
+
+// instanceID names this process among hookscopes: random, so two on one
+// machine (or two laptops chained) never take each other for themselves.
+func instanceID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -6,11 +6,17 @@ import (
 	"sync"
 )
 
+// MaxHeaderBytes is the header block a capture server accepts, nginx's
+// default: webhooks carry a few KiB, and every byte of an unfinished block
+// is held twice (net/http's and the order tracker's) for as long as the
+// sender dawdles, on every connection an attacker opens.
+const MaxHeaderBytes = 32 << 10
+
 const (
-	// maxBlock is net/http's default MaxHeaderBytes plus the 4 KiB of read
-	// slack it allows, plus margin. Past it the server answers 431 (unless it
-	// was configured with a larger limit, in which case we fall back).
-	maxBlock = 1<<20 + 8<<10
+	// maxBlock is MaxHeaderBytes plus the 4 KiB of read slack net/http
+	// allows, plus margin. Past it the server answers 431 (unless it was
+	// configured with a larger limit, in which case we fall back).
+	maxBlock = MaxHeaderBytes + 8<<10
 	// maxChunkLine mirrors net/http's limit on a chunk-size line (its bufio
 	// buffer): longer lines are an error there, so we stop too.
 	maxChunkLine = 4096 + 2
