@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/hookscope/hookscope/inspect/store"
@@ -184,6 +183,7 @@ With no subcommand it runs "listen".`,
 		newImportCmd(f),
 	)
 	root.InitDefaultCompletionCmd()
+	typeArgErrors(root)
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
 			c.Example = `  source <(hookscope completion bash)
@@ -221,18 +221,24 @@ func run(io *IOStreams, args []string) int {
 	msg := err.Error()
 	fmt.Fprintln(io.ErrOut, "hookscope: "+msg)
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(msg) {
+	if errors.As(err, &ue) {
 		return exitUsage
 	}
 	return exitFail
 }
 
-// isCobraUsage spots cobra's own argument errors, which it does not type.
-func isCobraUsage(msg string) bool {
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument"} {
-		if strings.Contains(msg, p) {
-			return true
+// typeArgErrors makes every command's argument check return a usageError,
+// so exit code 2 is chosen where the error arises, never by its wording.
+func typeArgErrors(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return usageError{err}
+			}
+			return nil
 		}
 	}
-	return false
+	for _, sub := range c.Commands() {
+		typeArgErrors(sub)
+	}
 }

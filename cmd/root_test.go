@@ -1,0 +1,43 @@
+package cmd
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestUsageErrorsExitTwo runs commands in-process with test streams: every
+// kind of usage error is typed where it arises and exits 2 with one
+// sentence on stderr, nothing on stdout.
+func TestUsageErrorsExitTwo(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hookscope.db")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"list", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"list", "--limit"}, "flag needs an argument"},
+		{[]string{"list", "extra"}, `unknown command "extra"`},
+		{[]string{"show"}, "accepts 1 arg"},
+		{[]string{"listen", "--port", "70000"}, "--port must be 0 to 65535"},
+		{[]string{"listen", "--port", "0", "--retry-schedule", "soon"}, "--retry-schedule"},
+		{[]string{"listen", "--port", "0", "--max-attempts", "-1"}, "--max-attempts"},
+		{[]string{"listen", "--port", "0", "--max-body", "1GiB"}, "--body-budget"},
+		{[]string{"listen", "--port", "0", "--body-budget", "lots"}, "--body-budget"},
+		{[]string{"listen", "--port", "0", "--tunnel", "maybe"}, "--tunnel must be"},
+		{[]string{"replay"}, "replay needs request ids"},
+	} {
+		io, out, errOut := Test()
+		code := run(io, append([]string{"--db", db}, tc.args...))
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", tc.args, code, exitUsage, errOut)
+		}
+		if !strings.Contains(errOut.String(), tc.want) || !strings.HasPrefix(errOut.String(), "hookscope: ") {
+			t.Errorf("%v: stderr %q, want one sentence containing %q", tc.args, errOut, tc.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%v: wrote %q to stdout", tc.args, out)
+		}
+	}
+}
