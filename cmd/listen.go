@@ -50,6 +50,7 @@ type listenOptions struct {
 	trafficPolicy   string
 	path            string
 	ngrokConnectURL string
+	tunnelFlags
 
 	portSet bool // --port given: the config's port does not apply
 }
@@ -80,6 +81,7 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	// For tests against a local stand-in: ngrok's cloud is not reachable there.
 	fs.StringVar(&o.ngrokConnectURL, "ngrok-connect-url", "", "ngrok agent connect address (host:port)")
 	fs.MarkHidden("ngrok-connect-url")
+	addTunnelFlags(fs, &o.tunnelFlags)
 }
 
 func newListenCmd(f *Factory) *cobra.Command {
@@ -174,18 +176,25 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 		return listenError(o, err)
 	}
 	defer ln.Close()
-	tun, tunWarning, err := openTunnel(ctx, f, o)
-	if err != nil {
-		return err
-	}
-	defer tun.Close()
-
 	writeTimeout := time.Duration(0)
 	if o.forwardTimeout > 0 {
 		// Room to relay the handler's answer after waiting for it.
 		writeTimeout = o.forwardTimeout + 30*time.Second
 	}
 	srv := capture.NewServer(eng, writeTimeout)
+	// Serve locally before the tunnel is up: opening ngrok can take up to
+	// 25 s, and webhooks sent to the local URL must not wait for it.
+	sub := eng.Bus().Subscribe()
+	defer sub.Close()
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- srv.Serve(wire.WrapListener(ln)) }()
+	defer srv.Close()
+	tun, tunWarning, err := openTunnel(ctx, f, o)
+	if err != nil {
+		return err
+	}
+	defer tun.Close()
+
 	addr := ln.Addr().(*net.TCPAddr)
 	localURL := "http://" + net.JoinHostPort(displayHost(o.host), strconv.Itoa(addr.Port))
 	ready := readyInfo{LocalURL: localURL, Port: addr.Port, DB: st.Path(), Secrets: len(secrets),
@@ -195,10 +204,6 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 		ready.RegisterURL = tunnel.EndpointURL(pub, o.path)
 	}
 
-	sub := eng.Bus().Subscribe()
-	defer sub.Close()
-	serveErr := make(chan error, 2)
-	go func() { serveErr <- srv.Serve(wire.WrapListener(ln)) }()
 	if tun.Provider() != tunnel.ProviderNone {
 		// Only the capture server is reachable through the tunnel.
 		go func() { serveErr <- srv.Serve(wire.WrapListener(tun)) }()
@@ -218,7 +223,7 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 		if !o.json {
 			hints(f, secrets, tun.Provider() == tunnel.ProviderNone)
 		}
-		go func() { feDone <- out.run(runCtx, sub, tun.Events()) }()
+		go func() { feDone <- out.run(runCtx, sub, printerEvents(tun, o.json)) }()
 	}
 	defer announceListen(f, st.Path(), localURL, o.path)()
 

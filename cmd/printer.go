@@ -37,10 +37,12 @@ type printer struct {
 	line []byte        // reused for each plain line
 	json bool
 	enc  *json.Encoder
+	// errOut takes the status lines of plain output.
+	errOut io.Writer
 }
 
 func newPrinter(io *IOStreams, asJSON bool) *printer {
-	p := &printer{w: bufio.NewWriterSize(io.Out, 64<<10), json: asJSON}
+	p := &printer{w: bufio.NewWriterSize(io.Out, 64<<10), json: asJSON, errOut: io.ErrOut}
 	p.enc = newJSONEncoder(p.w)
 	return p
 }
@@ -158,10 +160,14 @@ func (p *printer) tunnel(ev tunnel.Event) {
 		if ev.Err != "" {
 			m["error"] = ev.Err
 		}
+		if ev.State == tunnel.Offline {
+			m["retrying"] = ev.Retrying
+		}
 		p.enc.Encode(m)
 		return
 	}
-	fmt.Fprintf(p.w, "%s  %s\n", ev.At.Local().Format("15:04:05.000"), tunnelLine(ev))
+	// A status line, for people: stderr, so stdout stays data.
+	fmt.Fprintf(p.errOut, "%s  %s\n", ev.At.Local().Format("15:04:05.000"), tunnelLine(ev))
 }
 
 func (p *printer) events(evs []capture.Event) {
