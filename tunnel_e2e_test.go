@@ -225,9 +225,12 @@ func TestTunnelPublicURLEndToEnd(t *testing.T) {
 // when the network returns, comes back by itself.
 func TestTunnelSurvivesOutages(t *testing.T) {
 	e := newEnv(t)
-	f, seam := startFake(t, fakengrok.Expect{URL: "https://hooks.example.ngrok.app"})
+	const policy = "on_http_request:\n  - actions:\n      - type: add-headers\n        config:\n          headers:\n            x-from: hookscope-e2e\n"
+	policyFile := filepath.Join(t.TempDir(), "policy.yml")
+	os.WriteFile(policyFile, []byte(policy), 0o600)
+	f, seam := startFake(t, fakengrok.Expect{URL: "https://hooks.example.ngrok.app", TrafficPolicy: policy})
 	p := e.start(append([]string{"listen", "--secret", "k", "--authtoken", e2eToken, "--domain", "hooks.example.ngrok.app",
-		"--ngrok-heartbeat", "200ms"}, seam...))
+		"--traffic-policy", policyFile, "--ngrok-heartbeat", "200ms"}, seam...))
 	if p.Ready["public_url"] != "https://hooks.example.ngrok.app" {
 		t.Fatalf("public_url %v", p.Ready["public_url"])
 	}
