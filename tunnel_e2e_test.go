@@ -287,6 +287,10 @@ func TestTunnelAutoKeepsTrying(t *testing.T) {
 	if off := p.nextTunnel("offline"); off["retrying"] != true || !strings.Contains(off["error"].(string), "refused") {
 		t.Errorf("first tunnel line %v; want offline, retrying", off)
 	}
+	// stderr is copied from its pipe on a goroutine of its own.
+	for i := 0; i < 100 && !strings.Contains(p.errb.String(), "retrying in the background"); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if !strings.Contains(p.errb.String(), "retrying in the background") {
 		t.Errorf("stderr does not say it keeps trying:\n%s", p.errb.String())
 	}
