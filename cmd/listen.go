@@ -49,6 +49,7 @@ type listenOptions struct {
 	trafficPolicy   string
 	path            string
 	ngrokConnectURL string
+	tunnelFlags
 
 	retrySchedule string
 	maxAttempts   int
@@ -86,6 +87,7 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	// For tests against a local stand-in: ngrok's cloud is not reachable there.
 	fs.StringVar(&o.ngrokConnectURL, "ngrok-connect-url", "", "ngrok agent connect address (host:port)")
 	fs.MarkHidden("ngrok-connect-url")
+	addTunnelFlags(fs, &o.tunnelFlags)
 }
 
 func newListenCmd(f *Factory) *cobra.Command {
@@ -154,6 +156,12 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	if err := refuseLoops(cfg, ln.Addr().(*net.TCPAddr)); err != nil {
 		return err
 	}
+	// Subscribed before the first request can arrive: a front end misses
+	// nothing. Served locally before the tunnel is up: opening ngrok can
+	// take up to 25 s, and webhooks sent to the local URL must not wait.
+	sub := sess.Subscribe()
+	defer sub.Close()
+	sess.Serve(ln, true)
 	tun, tunWarning, err := openTunnel(ctx, f, o)
 	if err != nil {
 		return err
@@ -169,10 +177,6 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 		ready.RegisterURL = tunnel.EndpointURL(pub, o.path)
 	}
 
-	// Subscribed before the first request can arrive: a front end misses nothing.
-	sub := sess.Subscribe()
-	defer sub.Close()
-	sess.Serve(ln, true)
 	if tun.Provider() != tunnel.ProviderNone {
 		// Only the capture server is reachable through the tunnel.
 		sess.Serve(tun, false)
@@ -194,7 +198,7 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 		if !o.json {
 			hints(f, cfg.Secrets, tun.Provider() == tunnel.ProviderNone)
 		}
-		go func() { feDone <- out.run(runCtx, sub, tun.Events()) }()
+		go func() { feDone <- out.run(runCtx, sub, printerEvents(tun, o.json)) }()
 	}
 	defer announceListen(f, cfg.Store.Path(), localURL, o.path)()
 

@@ -33,9 +33,13 @@ type Tunnel interface {
 	PublicURL() string
 	// Provider is ProviderNgrok or ProviderNone.
 	Provider() string
-	// Events reports state changes. The channel is closed after the Closed
-	// event. A consumer that falls behind loses the oldest events, never
-	// the newest, so the last event read is always the current state.
+	// Current is the state now. When Ngrok has returned, it is Online or
+	// (under KeepTrying) Offline; Events carries only what follows.
+	Current() Event
+	// Events reports state changes after the tunnel was returned. The
+	// channel is closed after the Closed event. A consumer that falls
+	// behind loses the oldest events, never the newest, so the last event
+	// read is always the current state.
 	Events() <-chan Event
 }
 
@@ -48,8 +52,9 @@ const (
 	// Online: the public URL accepts requests. An Online that follows an
 	// Offline means the provider reconnected by itself.
 	Online
-	// Offline: the connection to the provider dropped; the provider keeps
-	// reconnecting in the background and Err says why it dropped.
+	// Offline: the public URL does not answer; Err says why and Retrying
+	// whether hookscope is getting it back by itself. The local endpoint
+	// keeps capturing either way.
 	Offline
 	// Closed: Close was called; no more events follow.
 	Closed
@@ -77,6 +82,13 @@ type Event struct {
 	URL string
 	// Err is a short reason for Offline, such as "connection lost (EOF)".
 	Err string
+	// Retrying is true while an Offline tunnel reconnects by itself; false
+	// once it has given up (the endpoint was stopped remotely, or the
+	// service refused it) and only a restart brings it back.
+	Retrying bool
+	// Detail is the full sentence, with what to do, when the tunnel gave
+	// up; "" otherwise.
+	Detail string
 }
 
 // None returns a Tunnel with no public listener, for --tunnel none: Accept
@@ -105,6 +117,7 @@ func (n *noneTunnel) Close() error {
 	return nil
 }
 
+func (n *noneTunnel) Current() Event       { return Event{State: Closed} }
 func (n *noneTunnel) Addr() net.Addr       { return noneAddr{} }
 func (n *noneTunnel) PublicURL() string    { return "" }
 func (n *noneTunnel) Provider() string     { return ProviderNone }

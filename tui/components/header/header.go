@@ -60,9 +60,10 @@ type Model struct {
 	cfg   Config
 	width int
 
-	tunnelState tunnel.State
-	tunnelKnown bool
-	tunnelErr   string
+	tunnelState    tunnel.State
+	tunnelKnown    bool
+	tunnelErr      string
+	tunnelRetrying bool
 
 	health    health
 	healthErr string
@@ -129,7 +130,7 @@ func (m *Model) Count(evs []capture.Event) {
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case TunnelMsg:
-		m.tunnelState, m.tunnelKnown, m.tunnelErr = msg.State, true, msg.Err
+		m.tunnelState, m.tunnelKnown, m.tunnelErr, m.tunnelRetrying = msg.State, true, msg.Err, msg.Retrying
 		if msg.URL != "" {
 			m.cfg.PublicURL = msg.URL
 		}
@@ -204,7 +205,11 @@ func (m Model) tunnelBadge() string {
 	case tunnel.Online:
 		return st.OK.Render("● online")
 	case tunnel.Offline:
-		s := "✗ offline, reconnecting"
+		// Only say it comes back by itself when it does.
+		s := "✗ offline, local capture only"
+		if m.tunnelRetrying {
+			s = "✗ offline, reconnecting"
+		}
 		if m.tunnelErr != "" {
 			s += " (" + payload.SanitizeLine(m.tunnelErr) + ")"
 		}

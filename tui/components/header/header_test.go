@@ -49,10 +49,14 @@ func TestTunnelStates(t *testing.T) {
 	if v := view(m, 120); !strings.Contains(v, "https://a.ngrok.app  ● online") || m.URL() != "https://a.ngrok.app" {
 		t.Errorf("online:\n%s", v)
 	}
-	m, _ = m.Update(TunnelMsg{State: tunnel.Offline, Err: "connection lost (EOF)\x1b[2J"})
+	m, _ = m.Update(TunnelMsg{State: tunnel.Offline, Err: "connection lost (EOF)\x1b[2J", Retrying: true})
 	v := view(m, 140)
 	if !strings.Contains(v, `✗ offline, reconnecting (connection lost (EOF)\x1b[2J)`) {
 		t.Errorf("offline:\n%s", v)
+	}
+	m, _ = m.Update(TunnelMsg{State: tunnel.Offline, Err: "endpoint stopped remotely (ERR_NGROK_3204)"})
+	if v := view(m, 140); !strings.Contains(v, "✗ offline, local capture only (endpoint stopped remotely (ERR_NGROK_3204))") || strings.Contains(v, "reconnecting") {
+		t.Errorf("stopped for good:\n%s", v)
 	}
 }
 
