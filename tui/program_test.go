@@ -3,12 +3,13 @@ package tui
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/charmbracelet/x/vt"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/capture"
@@ -24,10 +25,24 @@ func TestProgram(t *testing.T) {
 	var bus capture.Bus
 	o.Events = bus.Subscribe()
 	tm := teatest.NewTestModel(t, New(o), teatest.WithInitialTermSize(100, 30))
+	// v2 redraws only the cells that changed ("received 0" becomes
+	// "received 1" by one "1"), so the output is played into a terminal
+	// emulator and the test reads the screen a user would see.
+	term := vt.NewEmulator(100, 30)
+	// Its answers to the program's queries go nowhere: the program's input
+	// is teatest's. Closing only the pipe ends the reader without a race.
+	go io.Copy(io.Discard, term)
+	t.Cleanup(func() { term.InputPipe().(io.Closer).Close() })
 	wait := func(s string) {
 		t.Helper()
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
-			teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+		fed := 0
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+			// A tty in cooked mode turns \n into \r\n, and Bubble Tea,
+			// whose input here is no tty, counts on it (onlcr).
+			term.Write(bytes.ReplaceAll(b[fed:], []byte("\n"), []byte("\r\n")))
+			fed = len(b)
+			return strings.Contains(term.String(), s)
+		}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
 	}
 	wait("video.transcoding")
 
@@ -40,7 +55,7 @@ func TestProgram(t *testing.T) {
 	wait("received 1")
 	wait("/live")
 
-	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	tm.Send(tuitest.Key("enter"))
 	tm.Type("2")
 	wait("Headers (0, as received)")
 	tm.Type("q")
