@@ -256,6 +256,18 @@ func TestFilterKeys(t *testing.T) {
 	if s := root(d).footer.Status(); !strings.Contains(s, "is not a verdict") {
 		t.Fatalf("a bad filter is not explained: %q", s)
 	}
+	// A paste is one message in v2: it lands in the prompt, and outside
+	// it no pasted letter acts as a key (a "q" would quit).
+	d.Keys("/", "ctrl+u")
+	d.Send(tea.PasteMsg{Content: "sig:invalid\n"})
+	d.Keys("enter")
+	if f := root(d).list.Filter().Text; f != "sig:invalid" {
+		t.Fatalf("pasted filter %q", f)
+	}
+	d.Send(tea.PasteMsg{Content: "q"})
+	if d.Quit {
+		t.Fatal("a pasted q quit")
+	}
 }
 
 // recorder stands in for the forwarder: it records each replay in the
