@@ -229,5 +229,5 @@ func editBody(f *Factory, rec *inspect.Record) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	body, cancelled := edit.Result(rec.Body, text, saved)
-	return body, cancelled, nil
+	return body, cancelled != "", nil
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/edit"
@@ -211,8 +211,8 @@ func (m *Model) editDone(msg editDoneMsg) tea.Cmd {
 				return statusMsg{footer.Failure, err.Error()}
 			}
 			body, cancelled := edit.Result(msg.captured, msg.original, b)
-			if cancelled {
-				return statusMsg{footer.Info, "edit cancelled: the file was left empty or unchanged"}
+			if cancelled != "" {
+				return statusMsg{footer.Info, "edit cancelled: " + cancelled}
 			}
 			a, err := replay(ctx, msg.id, body)
 			return replayDoneMsg{id: msg.id, rec: msg.rec, attempt: a, err: err, edited: true}

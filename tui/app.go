@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/hookscope/hookscope/inspect"
@@ -196,7 +196,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.layout()
 		return m, nil
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseMsg:
 		if m.tooSmall() || m.showHelp {
@@ -204,7 +204,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		listH, _ := m.paneHeights(max(0, m.height-header.Height-1))
 		var cmd tea.Cmd
-		if msg.Y < header.Height+listH {
+		if msg.Mouse().Y < header.Height+listH {
 			m.list, cmd = m.list.Update(msg)
 			cmds = append(cmds, cmd, m.syncDetail())
 		} else {
@@ -251,9 +251,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmds...)
 }
 
-func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
-	if msg.Type == tea.KeyCtrlC {
+	if msg.Keystroke() == "ctrl+c" {
 		return m, tea.Quit
 	}
 	if m.showHelp {
@@ -374,8 +374,17 @@ func (m *Model) arrivals(msg arrivalsMsg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// View lays out header, list, detail and footer, each exactly its size.
-func (m Model) View() string {
+// View is the whole screen, full-screen with the mouse wheel on. Every
+// frame asks for both: in v2 the view, not the program, owns them.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.screen())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	return v
+}
+
+// screen lays out header, list, detail and footer, each exactly its size.
+func (m Model) screen() string {
 	if m.width <= 0 || m.height <= 0 {
 		return ""
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -225,12 +225,12 @@ func TestMouseWheel(t *testing.T) {
 	t.Parallel()
 	o, _ := fixtureOptions(t)
 	d := drive(t, o, 100, 30)
-	d.Send(tea.MouseMsg{X: 10, Y: 7, Action: tea.MouseActionPress, Button: tea.MouseButtonWheelDown})
+	d.Send(tea.MouseWheelMsg{X: 10, Y: 7, Button: tea.MouseWheelDown})
 	if r, _ := root(d).list.Selected(); r.Rec.ID != tuitest.ID(5) {
 		t.Fatalf("wheel over the list: selected %s", r.Rec.ID)
 	}
 	d.Keys(selectFixture(1)...)
-	d.Send(tea.MouseMsg{X: 10, Y: 25, Action: tea.MouseActionPress, Button: tea.MouseButtonWheelDown})
+	d.Send(tea.MouseWheelMsg{X: 10, Y: 25, Button: tea.MouseWheelDown})
 	if !strings.Contains(d.View(), `"data": {`) || strings.Contains(d.View(), "json · 156 B") {
 		t.Fatalf("wheel over the detail did not scroll it:\n%s", d.View())
 	}
@@ -255,6 +255,18 @@ func TestFilterKeys(t *testing.T) {
 	d.Keys("enter")
 	if s := root(d).footer.Status(); !strings.Contains(s, "is not a verdict") {
 		t.Fatalf("a bad filter is not explained: %q", s)
+	}
+	// A paste is one message in v2: it lands in the prompt, and outside
+	// it no pasted letter acts as a key (a "q" would quit).
+	d.Keys("/", "ctrl+u")
+	d.Send(tea.PasteMsg{Content: "sig:invalid\n"})
+	d.Keys("enter")
+	if f := root(d).list.Filter().Text; f != "sig:invalid" {
+		t.Fatalf("pasted filter %q", f)
+	}
+	d.Send(tea.PasteMsg{Content: "q"})
+	if d.Quit {
+		t.Fatal("a pasted q quit")
 	}
 }
 
@@ -430,8 +442,8 @@ func TestTunnelEventsReachHeader(t *testing.T) {
 	m := newModel(context.Background(), o)
 	m.width, m.height = 100, 30
 	m.layout()
-	if !strings.Contains(m.View(), "○ connecting…") {
-		t.Fatalf("%s", m.View())
+	if v := tuitest.Plain(m.screen()); !strings.Contains(v, "○ connecting…") {
+		t.Fatalf("%s", v)
 	}
 	ch <- tunnel.Event{State: tunnel.Online, URL: "https://x.ngrok.app"}
 	d := tuitest.NewDriver(m, 100, 30)

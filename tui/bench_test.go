@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/hookscope/hookscope/tui/internal/tuitest"
@@ -108,7 +108,7 @@ func BenchmarkKey(b *testing.B) {
 		run(cmd)
 	}
 	selected := func() string { r, _ := m.(Model).list.Selected(); return r.Rec.ID }
-	down, top := tea.KeyMsg{Type: tea.KeyDown}, tuitest.Key("g")
+	down, top := tuitest.Key("down"), tuitest.Key("g")
 	b.ReportAllocs()
 	for b.Loop() {
 		before := selected()

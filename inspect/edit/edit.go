@@ -76,13 +76,16 @@ func Command(path string) *exec.Cmd {
 	return exec.Command("sh", "-c", ed+` "$1"`, "sh", path)
 }
 
-// Result reads what the person saved. cancelled is true when they left the
-// file empty or unchanged (nothing is to be sent); otherwise body is the
-// edit, compacted when the captured body was compact JSON, so the handler
-// sees the shape the provider sends.
-func Result(captured, original, saved []byte) (body []byte, cancelled bool) {
-	if len(bytes.TrimSpace(saved)) == 0 || bytes.Equal(bytes.TrimSpace(saved), bytes.TrimSpace(original)) {
-		return nil, true
+// Result reads what the person saved. cancelled says why nothing is to be
+// sent ("" when something is): the file was left empty or unchanged.
+// Otherwise body is the edit, compacted when the captured body was compact
+// JSON, so the handler sees the shape the provider sends.
+func Result(captured, original, saved []byte) (body []byte, cancelled string) {
+	switch {
+	case len(bytes.TrimSpace(saved)) == 0:
+		return nil, "the file was left empty"
+	case bytes.Equal(bytes.TrimSpace(saved), bytes.TrimSpace(original)):
+		return nil, "the body was not changed"
 	}
-	return forward.CompactLike(captured, saved), false
+	return forward.CompactLike(captured, saved), ""
 }

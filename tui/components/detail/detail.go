@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/viewport"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/hookscope/hookscope/inspect"
@@ -93,8 +93,7 @@ func New(ctx context.Context, src Source, k *keys.KeyMap, st *styles.Styles, now
 	if now == nil {
 		now = time.Now
 	}
-	vp := viewport.New(0, 0)
-	vp.MouseWheelEnabled = true
+	vp := viewport.New()
 	return Model{src: src, ctx: ctx, keys: k, st: st, now: now, secretMask: secretMask, vp: vp,
 		noAttempts: "Not delivered to a handler yet."}
 }
@@ -105,7 +104,8 @@ func (m *Model) SetSize(w, h int) {
 		return
 	}
 	m.width, m.height = w, h
-	m.vp.Width, m.vp.Height = w, max(0, h-2)
+	m.vp.SetWidth(w)
+	m.vp.SetHeight(max(0, h-2))
 	m.render(false)
 }
 
@@ -237,11 +237,17 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.err = ""
 		m.rec, m.attempts, m.body, m.kind = msg.rec, msg.attempts, msg.body, msg.kind
 		m.render(!same)
-	case tea.MouseMsg:
-		var cmd tea.Cmd
-		m.vp, cmd = m.vp.Update(msg)
-		return m, cmd
-	case tea.KeyMsg:
+	case tea.MouseWheelMsg:
+		// Scrolled here, not by the viewport: v2's viewport turns a
+		// shifted wheel sideways, and the content is wrapped to the width.
+		switch msg.Button {
+		case tea.MouseWheelDown:
+			m.vp.ScrollDown(m.vp.MouseWheelDelta)
+		case tea.MouseWheelUp:
+			m.vp.ScrollUp(m.vp.MouseWheelDelta)
+		}
+		return m, nil
+	case tea.KeyPressMsg:
 		if !m.focused {
 			return m, nil
 		}
@@ -370,7 +376,7 @@ func (m Model) tabBar() string {
 		}
 	}
 	bar := " " + strings.Join(parts, " ")
-	if m.vp.TotalLineCount() > m.vp.Height && m.vp.Height > 0 {
+	if m.vp.TotalLineCount() > m.vp.Height() && m.vp.Height() > 0 {
 		pct := strconv.Itoa(int(m.vp.ScrollPercent()*100+0.5)) + "% "
 		if gapW := m.width - ansi.StringWidth(bar) - len(pct); gapW > 0 {
 			bar += strings.Repeat(" ", gapW) + m.st.Muted.Render(pct)

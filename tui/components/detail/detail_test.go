@@ -2,15 +2,12 @@ package detail
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/muesli/termenv"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/payload"
@@ -19,14 +16,10 @@ import (
 	"github.com/hookscope/hookscope/tui/styles"
 )
 
-func TestMain(m *testing.M) {
-	lipgloss.SetColorProfile(termenv.Ascii)
-	os.Exit(m.Run())
-}
-
 type model struct{ *Model }
 
-func (m model) Init() tea.Cmd { return nil }
+func (m model) Init() tea.Cmd  { return nil }
+func (m model) View() tea.View { return tea.NewView(m.Model.View()) }
 func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if ws, ok := msg.(tea.WindowSizeMsg); ok {
 		m.SetSize(ws.Width, ws.Height)
@@ -214,19 +207,19 @@ func TestKeysSwitchTabsAndScroll(t *testing.T) {
 	drv.Keys("1")
 	top := drv.View()
 	drv.Keys("j", "j")
-	if drv.View() == top || d.vp.YOffset != 2 {
-		t.Fatalf("j did not scroll: offset %d", d.vp.YOffset)
+	if drv.View() == top || d.vp.YOffset() != 2 {
+		t.Fatalf("j did not scroll: offset %d", d.vp.YOffset())
 	}
 	drv.Keys("G")
 	if !d.vp.AtBottom() || !strings.Contains(drv.View(), "100%") {
 		t.Fatalf("G: not at the bottom:\n%s", drv.View())
 	}
 	drv.Keys("g")
-	if d.vp.YOffset != 0 {
+	if d.vp.YOffset() != 0 {
 		t.Fatal("g: not at the top")
 	}
-	drv.Send(tea.MouseMsg{Action: tea.MouseActionPress, Button: tea.MouseButtonWheelDown})
-	if d.vp.YOffset == 0 {
+	drv.Send(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if d.vp.YOffset() == 0 {
 		t.Fatal("the wheel does not scroll")
 	}
 	d.SetFocused(false)

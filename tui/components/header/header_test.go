@@ -2,29 +2,22 @@ package header
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/muesli/termenv"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/tui/internal/tuitest"
 	"github.com/hookscope/hookscope/tui/styles"
 	"github.com/hookscope/hookscope/tunnel"
 )
 
-func TestMain(m *testing.M) {
-	lipgloss.SetColorProfile(termenv.Ascii)
-	os.Exit(m.Run())
-}
-
 func view(m Model, w int) string {
 	m.SetWidth(w)
-	return m.View()
+	return tuitest.Plain(m.View())
 }
 
 func TestLocalOnly(t *testing.T) {

@@ -2,15 +2,12 @@ package list
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/muesli/termenv"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/signature"
@@ -20,16 +17,12 @@ import (
 	"github.com/hookscope/hookscope/tui/styles"
 )
 
-func TestMain(m *testing.M) {
-	lipgloss.SetColorProfile(termenv.Ascii)
-	os.Exit(m.Run())
-}
-
 // model adapts the list to tea.Model for the driver; the pointer lets a
 // test call the list's methods between messages.
 type model struct{ *Model }
 
-func (m model) Init() tea.Cmd { return m.Reload() }
+func (m model) Init() tea.Cmd  { return m.Reload() }
+func (m model) View() tea.View { return tea.NewView(m.Model.View()) }
 func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if ws, ok := msg.(tea.WindowSizeMsg); ok {
 		m.SetSize(ws.Width, ws.Height)
