@@ -17,7 +17,6 @@ import (
 	"github.com/hookscope/hookscope/tui/components/footer"
 	"github.com/hookscope/hookscope/tui/components/header"
 	"github.com/hookscope/hookscope/tui/components/list"
-	"github.com/hookscope/hookscope/tunnel"
 )
 
 // Every function here that touches the store, the handler, a file, the
@@ -51,11 +50,11 @@ func waitEvents(ctx context.Context, ev Events, last time.Time) tea.Cmd {
 			case <-t.C:
 			}
 		}
-		return arrivalsMsg{events: ev.Drain(), at: time.Now()}
+		return arrivalsMsg{events: ev.Drain(), dropped: ev.Dropped(), at: time.Now()}
 	}
 }
 
-func waitTunnel(ctx context.Context, ch <-chan tunnel.Event) tea.Cmd {
+func waitTunnel(ctx context.Context, ch <-chan inspect.TunnelEvent) tea.Cmd {
 	if ch == nil {
 		return nil
 	}

@@ -11,6 +11,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -20,21 +21,18 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/capture"
-	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/hookscope/hookscope/tui/components/detail"
 	"github.com/hookscope/hookscope/tui/components/footer"
 	"github.com/hookscope/hookscope/tui/components/header"
 	"github.com/hookscope/hookscope/tui/components/list"
 	"github.com/hookscope/hookscope/tui/keys"
 	"github.com/hookscope/hookscope/tui/styles"
-	"github.com/hookscope/hookscope/tunnel"
 )
 
 // Backend is what the UI reads; *store.Store satisfies it.
 type Backend interface {
-	List(ctx context.Context, q store.Query) ([]inspect.Record, error)
-	Count(ctx context.Context, q store.Query) (int, error)
+	List(ctx context.Context, q inspect.Query) ([]inspect.Record, error)
+	Count(ctx context.Context, q inspect.Query) (int, error)
 	Get(ctx context.Context, id string) (*inspect.Record, error)
 	Attempts(ctx context.Context, id string) ([]inspect.Attempt, error)
 }
@@ -42,7 +40,10 @@ type Backend interface {
 // Events is a capture bus subscription (*capture.Sub).
 type Events interface {
 	Ready() <-chan struct{}
-	Drain() []capture.Event
+	Drain() []inspect.Event
+	// Dropped is how many events did not fit the queue since the last
+	// call: the UI fell behind, and its live view lost rows.
+	Dropped() int
 }
 
 // Options is everything the UI shows or calls.
@@ -50,9 +51,9 @@ type Options struct {
 	Backend Backend
 	Events  Events // live arrivals; nil shows only what is stored
 
-	LocalURL, PublicURL string              // PublicURL "" when there is no tunnel
-	Tunnel              <-chan tunnel.Event // nil when there is no tunnel
-	Targets             []string            // forward targets; empty when not forwarding
+	LocalURL, PublicURL string                     // PublicURL "" when there is no tunnel
+	Tunnel              <-chan inspect.TunnelEvent // nil when there is no tunnel
+	Targets             []string                   // forward targets; empty when not forwarding
 
 	// Health probes the forward target; nil means nothing to probe.
 	Health func(ctx context.Context) error
@@ -342,17 +343,23 @@ func (m *Model) syncDetail() tea.Cmd {
 func (m *Model) arrivals(msg arrivalsMsg) tea.Cmd {
 	m.header.Count(msg.events)
 	var recs []inspect.Record
-	var ds []list.Delivery
 	var cmds []tea.Cmd
+	if msg.dropped > 0 {
+		// The rows are stored: reload the list from the store rather than
+		// show a live view with holes.
+		cmds = append(cmds, m.list.Reload(), m.footer.SetStatus(footer.Warning,
+			fmt.Sprintf("%d live events were skipped while the screen fell behind; the list was reloaded from the store", msg.dropped)))
+	}
+	var ds []list.Delivery
 	for _, e := range msg.events {
 		switch e.Type {
-		case capture.Captured:
+		case inspect.Captured:
 			if e.Record != nil {
 				r := *e.Record
 				r.Body, r.Headers = nil, nil
 				recs = append(recs, r)
 			}
-		case capture.Forwarded:
+		case inspect.Forwarded:
 			if e.Attempt == nil {
 				continue
 			}
@@ -366,7 +373,7 @@ func (m *Model) arrivals(msg arrivalsMsg) tea.Cmd {
 			}
 			ds = append(ds, d)
 			m.detail.AddAttempt(d.Att)
-		case capture.StoreFail:
+		case inspect.StoreFail:
 			cmds = append(cmds, m.footer.SetStatus(footer.Failure, "a webhook could not be stored and got a 503: "+e.Err))
 		}
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/charmbracelet/x/vt"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/internal/storetest"
 	"github.com/hookscope/hookscope/tui/internal/tuitest"
 )
 
@@ -24,7 +24,7 @@ import (
 func TestProgram(t *testing.T) {
 	t.Parallel()
 	o, st := fixtureOptions(t)
-	var bus capture.Bus
+	var bus inspect.Bus
 	o.Events = bus.Subscribe()
 	tm := teatest.NewTestModel(t, New(o), teatest.WithInitialTermSize(100, 30))
 	// v2 redraws only the cells that changed ("received 0" becomes
@@ -53,7 +53,7 @@ func TestProgram(t *testing.T) {
 	if err := st.Insert(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
-	bus.Publish(capture.Event{Type: capture.Captured, Record: r})
+	bus.Publish(inspect.Event{Type: inspect.Captured, Record: r})
 	wait("received 1")
 	wait("/live")
 
@@ -76,8 +76,8 @@ func TestProgram(t *testing.T) {
 func TestPagingRealStore(t *testing.T) {
 	t.Parallel()
 	const n = 2000
-	st := tuitest.OpenStore(t)
-	tuitest.SeedMany(t, st, n)
+	st := storetest.Open(t)
+	storetest.SeedMany(t, st, n, tuitest.GeneratedOf(n), tuitest.GeneratedAttempts(n))
 	d := drive(t, Options{Backend: st, LocalURL: "http://127.0.0.1:8080", Now: tuitest.Clock}, 120, 40)
 	if !strings.Contains(d.View(), "Requests 1/2,000") {
 		t.Fatalf("%s", d.View())

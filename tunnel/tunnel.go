@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hookscope/hookscope/inspect"
 )
 
 // Provider names returned by Tunnel.Provider.
@@ -43,53 +45,19 @@ type Tunnel interface {
 	Events() <-chan Event
 }
 
-// State is a tunnel's connection state.
-type State int
-
-const (
-	// Connecting: the first connection to the provider is being made.
-	Connecting State = iota
-	// Online: the public URL accepts requests. An Online that follows an
-	// Offline means the provider reconnected by itself.
-	Online
-	// Offline: the public URL does not answer; Err says why and Retrying
-	// whether hookscope is getting it back by itself. The local endpoint
-	// keeps capturing either way.
-	Offline
-	// Closed: Close was called; no more events follow.
-	Closed
+// State and Event live in inspect, so front ends read the tunnel's state
+// as a plain value without linking ngrok-go.
+type (
+	State = inspect.TunnelState
+	Event = inspect.TunnelEvent
 )
 
-func (s State) String() string {
-	switch s {
-	case Connecting:
-		return "connecting"
-	case Online:
-		return "online"
-	case Offline:
-		return "offline"
-	case Closed:
-		return "closed"
-	}
-	return "unknown"
-}
-
-// Event is one state change.
-type Event struct {
-	At    time.Time
-	State State
-	// URL is the public URL, when known.
-	URL string
-	// Err is a short reason for Offline, such as "connection lost (EOF)".
-	Err string
-	// Retrying is true while an Offline tunnel reconnects by itself; false
-	// once it has given up (the endpoint was stopped remotely, or the
-	// service refused it) and only a restart brings it back.
-	Retrying bool
-	// Detail is the full sentence, with what to do, when the tunnel gave
-	// up; "" otherwise.
-	Detail string
-}
+const (
+	Connecting = inspect.TunnelConnecting
+	Online     = inspect.TunnelOnline
+	Offline    = inspect.TunnelOffline
+	Closed     = inspect.TunnelClosed
+)
 
 // None returns a Tunnel with no public listener, for --tunnel none: Accept
 // blocks until Close so the capture server can serve it like any other.

@@ -7,13 +7,13 @@ package edit
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 
-	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/payload"
 )
 
@@ -87,5 +87,18 @@ func Result(captured, original, saved []byte) (body []byte, cancelled string) {
 	case bytes.Equal(bytes.TrimSpace(saved), bytes.TrimSpace(original)):
 		return nil, "the body was not changed"
 	}
-	return forward.CompactLike(captured, saved), ""
+	return compactLike(captured, saved), ""
+}
+
+// compactLike compacts an edited JSON body when the captured one was
+// compact, so the handler sees the shape VideoNest sends.
+func compactLike(original, edited []byte) []byte {
+	if bytes.ContainsAny(bytes.TrimSpace(original), "\n") || !json.Valid(edited) {
+		return edited
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, edited) != nil {
+		return edited
+	}
+	return b.Bytes()
 }

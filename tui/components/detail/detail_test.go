@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/internal/storetest"
 	"github.com/hookscope/hookscope/tui/internal/tuitest"
 	"github.com/hookscope/hookscope/tui/keys"
 	"github.com/hookscope/hookscope/tui/styles"
@@ -32,8 +33,8 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func newDetail(t *testing.T, w, h int) (*tuitest.Driver, *Model) {
 	t.Helper()
-	st := tuitest.OpenStore(t)
-	tuitest.Seed(t, st, tuitest.Fixtures(), tuitest.FixtureAttempts())
+	st := storetest.Open(t)
+	storetest.Seed(t, st, tuitest.Fixtures(), tuitest.FixtureAttempts())
 	d := New(context.Background(), st, new(keys.Default()), new(styles.Default()), tuitest.Clock, "****ab12")
 	d.SetFocused(true)
 	m := model{&d}

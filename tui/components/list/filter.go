@@ -7,7 +7,6 @@ import (
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/signature"
-	"github.com/hookscope/hookscope/inspect/store"
 )
 
 // Filter is what `/` typed, split into what the store can select
@@ -15,7 +14,7 @@ import (
 // applied here as pages arrive.
 type Filter struct {
 	Text   string // as typed, shown in the list title
-	Query  store.Query
+	Query  inspect.Query
 	Status StatusFilter
 }
 

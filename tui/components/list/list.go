@@ -16,7 +16,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/hookscope/hookscope/tui/keys"
 	"github.com/hookscope/hookscope/tui/styles"
 )
@@ -30,8 +29,8 @@ const MaxRows = 4 * PageSize
 
 // Source is the part of the store the list reads.
 type Source interface {
-	List(ctx context.Context, q store.Query) ([]inspect.Record, error)
-	Count(ctx context.Context, q store.Query) (int, error)
+	List(ctx context.Context, q inspect.Query) ([]inspect.Record, error)
+	Count(ctx context.Context, q inspect.Query) (int, error)
 	Attempts(ctx context.Context, id string) ([]inspect.Attempt, error)
 }
 
