@@ -8,6 +8,7 @@ import (
 )
 
 func TestHelpVersionAndUsageErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if out := e.mustRun("--version"); strings.TrimSpace(out) != "hookscope dev" {
 		t.Errorf("--version: %q", out)
@@ -43,6 +44,7 @@ func TestHelpVersionAndUsageErrors(t *testing.T) {
 }
 
 func TestConfigFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.mustRun("config", "set", "secret", "whsec_verysecretvalue1234")
 	e.mustRun("config", "set", "ngrok-authtoken", "2abcdefghijklmnopqrstuvwxyz_TOKEN")

@@ -31,6 +31,7 @@ func showRecord(t *testing.T, e *env, id string) showJSON {
 }
 
 func TestExportImportRoundTrip(t *testing.T) {
+	t.Parallel()
 	src := newEnv(t)
 	p := src.start([]string{"listen", "--secret", "k"})
 	bodies := [][]byte{[]byte(sampleBody), {0, 1, 2, 0xff, '\n', '\'', '$', '`'}, []byte("Zoë\u202e ✓ \x1b[2J")}
@@ -89,6 +90,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 }
 
 func TestExportHARAndFilters(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	h := newHandler(t, "k", 202)
 	p := e.start([]string{"forward", "--to", h.URL + "/in", "--secret", "k"})
@@ -137,6 +139,7 @@ func TestExportHARAndFilters(t *testing.T) {
 // The exported curl commands, run by bash, deliver the same bytes with a
 // signature that still verifies.
 func TestExportCurlResendsExactBytes(t *testing.T) {
+	t.Parallel()
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("bash is not installed: skipping the curl export round trip")

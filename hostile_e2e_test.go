@@ -154,6 +154,7 @@ func TestStalledClientsDoNotDelayWebhooks(t *testing.T) {
 // chunked and one whose body looks like a request: all are captured in
 // order, with their own headers and bodies, and answered in order.
 func TestPipelinedRequests(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen"})
 	type req struct {
@@ -233,6 +234,7 @@ func TestPipelinedRequests(t *testing.T) {
 // non-2xx answer on a connection that is then closed, those net/http lets
 // through are recorded as refused, and the handler sees none of them.
 func TestSmugglingIsRefusedAndNeverForwarded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var mu sync.Mutex
 	var paths []string
@@ -367,6 +369,7 @@ func runOnTerminal(t *testing.T, e *env, args ...string) string {
 // listen's plain lines, list and show piped and on a terminal, replay. None
 // may pass such a character through; --raw and --json stay exact.
 func TestHostileContentIsShownNotObeyed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	evilAnswer := "\x1b]52;c;cHduZWQ=\x07\x1b[2J\x9b31m\xc2\x9b\xe2\x80\xae answer"
 	h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

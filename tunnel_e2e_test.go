@@ -29,6 +29,7 @@ func closedAddr(t *testing.T) string {
 }
 
 func TestTunnelNgrokFailureIsQuickAndClear(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const token = "2TESTtokenVALUEthatMustNeverBePrinted_abc"
 	start := time.Now()
@@ -60,6 +61,7 @@ func TestTunnelNgrokFailureIsQuickAndClear(t *testing.T) {
 }
 
 func TestTunnelAutoFallsBackToLocal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// A token in the environment makes auto try ngrok; it fails, the
 	// local endpoint works all the same.
@@ -95,6 +97,7 @@ func TestTunnelAutoFallsBackToLocal(t *testing.T) {
 }
 
 func TestVerifyOnlyRefusesSpoofedEventsButRecordsThem(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	h := newHandler(t, "k", 200)
 	p := e.start([]string{"forward", "--to", h.URL, "--secret", "k", "--verify-only"})
@@ -118,6 +121,7 @@ func TestVerifyOnlyRefusesSpoofedEventsButRecordsThem(t *testing.T) {
 }
 
 func TestTunnelUsesNgroksOwnConfigToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// Where `ngrok config add-authtoken` writes it (ngrok v3, XDG).
 	p := filepath.Join(e.dir, "config", "ngrok", "ngrok.yml")
@@ -180,6 +184,7 @@ func (p *proc) nextTunnel(state string) map[string]any {
 }
 
 func TestTunnelPublicURLEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	h := newHandler(t, "k", 200)
 	f, seam := startFake(t, fakengrok.Expect{})
@@ -224,6 +229,7 @@ func TestTunnelPublicURLEndToEnd(t *testing.T) {
 // everything may stop local capture; the tunnel says what happened and,
 // when the network returns, comes back by itself.
 func TestTunnelSurvivesOutages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const policy = "on_http_request:\n  - actions:\n      - type: add-headers\n        config:\n          headers:\n            x-from: hookscope-e2e\n"
 	policyFile := filepath.Join(t.TempDir(), "policy.yml")
@@ -277,6 +283,7 @@ func TestTunnelSurvivesOutages(t *testing.T) {
 // Under --tunnel auto a network that is down at start costs nothing: the
 // local URL answers at once and the public one comes when it can.
 func TestTunnelAutoKeepsTrying(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f, seam := startFake(t, fakengrok.Expect{})
 	f.Down()
@@ -314,6 +321,7 @@ func TestTunnelAutoKeepsTrying(t *testing.T) {
 // A token from the environment wins over the config: the remedy must say
 // so instead of sending the user to `hookscope config set`.
 func TestTunnelAuthFailureNamesTheTokensSource(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, seam := startFake(t, fakengrok.Expect{})
 	e.mustRun("config", "set", "ngrok-authtoken", e2eToken)
@@ -328,6 +336,7 @@ func TestTunnelAuthFailureNamesTheTokensSource(t *testing.T) {
 }
 
 func TestTunnelTUIShowsTheRegisterURL(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed: skipping the terminal UI tunnel test (.ci/run installs it)")
 	}
