@@ -116,8 +116,8 @@ Answers: 200 {"id":…} once stored; 413 over --max-body (recorded without body)
 // captureGCPercent is the garbage collector's target while capturing.
 // listen's live heap is small (a few MiB: SQLite's pages live outside the
 // Go heap), so at the default 100 a burst of captures started a collection
-// every few milliseconds. At 400, under a 16-connection burst: CPU per
-// capture 47 → 40 µs, captures/s +10–25%, resident memory 29 → 42 MiB.
+// every few milliseconds; 400 buys CPU per capture for a little memory
+// (bench/README.md).
 const captureGCPercent = 400
 
 // tuneGC applies captureGCPercent unless the user set GOGC, and a soft
