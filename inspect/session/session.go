@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
@@ -62,8 +61,6 @@ type Session struct {
 	del      *forward.Deliverer
 	replayer *forward.Replayer
 	srv      *http.Server
-
-	mu       sync.Mutex
 	serveErr chan error
 }
 
