@@ -35,6 +35,7 @@ type Backend interface {
 	Count(ctx context.Context, q inspect.Query) (int, error)
 	Get(ctx context.Context, id string) (*inspect.Record, error)
 	Attempts(ctx context.Context, id string) ([]inspect.Attempt, error)
+	Deliveries(ctx context.Context, id string) ([]inspect.Delivery, error)
 }
 
 // Events is a capture bus subscription (*capture.Sub).

@@ -27,6 +27,7 @@ import (
 type Source interface {
 	Get(ctx context.Context, id string) (*inspect.Record, error)
 	Attempts(ctx context.Context, id string) ([]inspect.Attempt, error)
+	Deliveries(ctx context.Context, id string) ([]inspect.Delivery, error)
 }
 
 // Tab is one of the pane's views.
@@ -56,6 +57,7 @@ type loadedMsg struct {
 	seq      int
 	rec      *inspect.Record
 	attempts []inspect.Attempt
+	owed     []inspect.Delivery
 	body     string
 	kind     payload.Kind
 	err      error
@@ -81,6 +83,7 @@ type Model struct {
 
 	rec      *inspect.Record
 	attempts []inspect.Attempt
+	owed     []inspect.Delivery // the outbox rows of the shown request
 	body     string
 	kind     payload.Kind
 
@@ -165,6 +168,9 @@ func (m *Model) load() tea.Cmd {
 			return msg
 		}
 		msg.attempts, msg.err = src.Attempts(ctx, id)
+		if msg.err == nil {
+			msg.owed, msg.err = src.Deliveries(ctx, id)
+		}
 		msg.body, msg.kind = prepare(msg.rec.Body, pal)
 		return msg
 	}
@@ -235,7 +241,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		same := m.rec != nil && m.rec.ID == msg.rec.ID
 		m.err = ""
-		m.rec, m.attempts, m.body, m.kind = msg.rec, msg.attempts, msg.body, msg.kind
+		m.rec, m.attempts, m.owed, m.body, m.kind = msg.rec, msg.attempts, msg.owed, msg.body, msg.kind
 		m.render(!same)
 	case tea.MouseWheelMsg:
 		// Scrolled here, not by the viewport: v2's viewport turns a
@@ -315,7 +321,7 @@ func (m *Model) render(top bool) {
 		case SignatureTab:
 			s = renderSignature(m.st, m.rec, m.secretMask)
 		case AttemptsTab:
-			s = renderAttempts(m.st, m.attempts, m.noAttempts)
+			s = renderOwed(m.st, m.owed, m.now()) + renderAttempts(m.st, m.attempts, m.noAttempts)
 		}
 	}
 	m.vp.SetContent(wrap(s, w, m.tab != PayloadTab))

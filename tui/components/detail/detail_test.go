@@ -294,3 +294,28 @@ func TestWrapKeepsStylesOnTheirLines(t *testing.T) {
 		t.Errorf("text changed: %q", out)
 	}
 }
+
+// TestOutboxRows: the Attempts tab says where each owed delivery stands,
+// in the words show uses, a hostile target made safe.
+func TestOutboxRows(t *testing.T) {
+	now := tuitest.Now
+	owed := []inspect.Delivery{
+		{Sink: inspect.SinkForward, Target: "http://localhost:3000/a", State: inspect.Pending, Tries: 1,
+			NextAt: now.Add(40 * time.Second), LastError: "the handler refused the connection"},
+		{Sink: inspect.SinkForward, Target: "http://localhost:3000/\x1b[2Jb", State: inspect.Undelivered, Tries: 4, LastStatus: 500},
+		{Sink: inspect.SinkForward, Target: "http://localhost:3000/c", State: inspect.Delivered, Tries: 2, LastStatus: 200},
+	}
+	out := tuitest.Plain(renderOwed(new(styles.Default()), owed, now))
+	for _, want := range []string{
+		"pending, next try in 40s, 1 try so far (last: the handler refused the connection)",
+		`forward → http://localhost:3000/\x1b[2Jb  undelivered: gave up after 4 tries (last: 500)`,
+		"delivered (200) after 2 tries",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	if renderOwed(new(styles.Default()), nil, now) != "" {
+		t.Error("a request that owes nothing shows an outbox")
+	}
+}
