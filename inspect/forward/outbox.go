@@ -166,6 +166,14 @@ func (d *Deliverer) Run(ctx context.Context) error {
 func (d *Deliverer) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	d.mu.Lock()
 	n := len(d.inflight)
+	// A row in flight while Due reads may finish before the loop below
+	// looks: Due's copy still says pending, and sending it again would
+	// deliver it twice. Its finish wakes the next dispatch, which reads
+	// its new state.
+	busy := make(map[int64]bool, n)
+	for id := range d.inflight {
+		busy[id] = true
+	}
 	d.mu.Unlock()
 	if n >= d.o.MaxInFlight {
 		return
@@ -176,7 +184,7 @@ func (d *Deliverer) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	for _, row := range due {
 		d.mu.Lock()
-		if d.inflight[row.ID] || len(d.inflight) >= d.o.MaxInFlight {
+		if busy[row.ID] || d.inflight[row.ID] || len(d.inflight) >= d.o.MaxInFlight {
 			d.mu.Unlock()
 			continue
 		}
