@@ -254,9 +254,7 @@ func (d *Deliverer) try(ctx context.Context, row inspect.Delivery) {
 		row.State, row.NextAt = inspect.Pending, now.Add(d.o.Retry.Wait(row.Tries))
 	}
 	if a.Status == 0 && row.State == inspect.Pending && sink.Probe != nil {
-		d.mu.Lock()
-		d.down[downKey{row.Sink, row.Target}] = true
-		d.mu.Unlock()
+		d.markIfDown(ctx, sink, downKey{row.Sink, row.Target})
 	}
 	if err := d.o.Store.FinishDelivery(context.WithoutCancel(ctx), &row, a); err != nil {
 		return
@@ -264,6 +262,28 @@ func (d *Deliverer) try(ctx context.Context, row inspect.Delivery) {
 	if d.o.Bus != nil {
 		d.o.Bus.Publish(inspect.Event{Type: inspect.Forwarded, Record: rec, Attempt: a})
 	}
+}
+
+// markIfDown marks k down when its probe fails now. A target that got no
+// answer but still accepts connections (a hung handler, one that drops the
+// request) is not down: the probe would call it back at once, every
+// second, and spend its tries in seconds instead of on the schedule.
+func (d *Deliverer) markIfDown(ctx context.Context, sink Sink, k downKey) {
+	d.mu.Lock()
+	down := d.down[k]
+	d.mu.Unlock()
+	if down {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	err := sink.Probe(pctx, k.target)
+	cancel()
+	if err == nil {
+		return
+	}
+	d.mu.Lock()
+	d.down[k] = true
+	d.mu.Unlock()
 }
 
 // probeDown asks each down target whether it is back, and brings its
