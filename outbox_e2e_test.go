@@ -17,6 +17,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +32,7 @@ type countingHandler struct {
 
 	mu      sync.Mutex
 	status  int
+	delay   time.Duration    // before answering
 	perBody map[[32]byte]int // by sha256 of the body: bodies may be large
 	invalid int
 	paths   map[string]int
@@ -79,8 +81,9 @@ func serveHandlerOn(t *testing.T, port int, secret string, status int) *counting
 		if !ok {
 			h.invalid++
 		}
-		code := h.status
+		code, delay := h.status, h.delay
 		h.mu.Unlock()
+		time.Sleep(delay)
 		if !ok {
 			code = http.StatusUnauthorized
 		}
@@ -504,5 +507,81 @@ func TestHungHandlerKeepsTheSchedule(t *testing.T) {
 	time.Sleep(6 * time.Second)
 	if n := requests(); n != 1 {
 		t.Errorf("a hung handler got %d tries within 6 s of the first, want 1 (--retry-schedule 1m)", n)
+	}
+}
+
+// TestOwedDeliveryKeepsItsTarget: a delivery owed to a target that the next
+// start no longer names still goes where it was owed, once, and is not
+// sent to the new target (which gets only what is captured for it).
+func TestOwedDeliveryKeepsItsTarget(t *testing.T) {
+	const secret = "k"
+	e := newEnv(t)
+	oldPort := freePort(t)
+	p := e.start([]string{"forward", "--ack", "--to", fmt.Sprintf("127.0.0.1:%d/hook", oldPort), "--secret", secret})
+	owed, hdr := signedEvent(30, secret)
+	_, resp := post(t, p.URL+"/webhooks", owed, hdr)
+	id := idOf(t, resp)
+	p.next("forward") // refused: the old handler is down
+	p.stop()
+
+	old := serveHandlerOn(t, oldPort, secret, 200)
+	cur := serveHandlerOn(t, freePort(t), secret, 200)
+	p = e.start([]string{"forward", "--ack", "--to", cur.URL + "/new", "--secret", secret})
+	fresh, hdr2 := signedEvent(31, secret)
+	post(t, p.URL+"/webhooks", fresh, hdr2)
+	if !waitFor(30*time.Second, func() bool { return old.times(owed) == 1 && cur.times(fresh) == 1 }) {
+		t.Fatalf("old target got the owed delivery %d times, new target the fresh one %d times\nstderr: %s",
+			old.times(owed), cur.times(fresh), p.errb.String())
+	}
+	time.Sleep(1500 * time.Millisecond)
+	p.stop()
+	if cur.times(owed) != 0 || old.times(fresh) != 0 || old.total() != 1 || cur.total() != 1 {
+		t.Errorf("old target got %d (owed %d), new target %d (owed %d): each should get only its own",
+			old.total(), old.times(owed), cur.total(), cur.times(owed))
+	}
+	rec := showDeliveries(t, e, id)
+	if last := rec.Attempts[len(rec.Attempts)-1]; last.Status != 200 || last.URL != fmt.Sprintf("http://127.0.0.1:%d/hook", oldPort) {
+		t.Errorf("show --json: last attempt %+v, want 200 at the old target", last)
+	}
+}
+
+// TestTwoProcessesDeliverEachOnce: every hookscope process on a store runs
+// the outbox (listen in a second terminal, the TUI), so two of them must
+// not both send the same row.
+func TestTwoProcessesDeliverEachOnce(t *testing.T) {
+	if os.Getenv("HOOKSCOPE_KNOWN_BUGS") == "" {
+		t.Skip("known bug: two processes on one store both send due rows (4 to 28 of 100 twice in 5 runs); HOOKSCOPE_KNOWN_BUGS=1 runs it; remove this skip with the fix")
+	}
+	const secret, n = "k", 100
+	e := newEnv(t)
+	port := freePort(t)
+	p := e.start([]string{"forward", "--ack", "--to", fmt.Sprintf("127.0.0.1:%d/hook", port), "--secret", secret})
+	var bodies [][]byte
+	for i := 0; i < n; i++ {
+		body, hdr := signedEvent(100+i, secret)
+		if code, resp := post(t, p.URL+"/webhooks", body, hdr); code != 200 {
+			t.Fatalf("--ack answered %d %s", code, resp)
+		}
+		bodies = append(bodies, body)
+	}
+	second := e.start([]string{"listen"})
+	h := serveHandlerOn(t, port, secret, 200)
+	h.mu.Lock()
+	h.delay = 50 * time.Millisecond // a real handler's pace: the two processes' work overlaps
+	h.mu.Unlock()
+	if !waitFor(60*time.Second, func() bool { return h.total() >= n }) {
+		t.Fatalf("%d of %d delivered", h.total(), n)
+	}
+	time.Sleep(3 * time.Second)
+	p.stop()
+	second.stop()
+	twice := 0
+	for _, b := range bodies {
+		if h.times(b) != 1 {
+			twice++
+		}
+	}
+	if twice > 0 || h.total() != n {
+		t.Errorf("with two hookscope processes on the store the handler got %d deliveries of %d webhooks; %d not exactly once", h.total(), n, twice)
 	}
 }
