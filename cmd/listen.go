@@ -212,7 +212,13 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	}
 	stop()
 	<-sessDone
-	<-feDone
+	// A front end blocked writing to a stdout nobody reads (a paused
+	// `| jq`) would hold the exit forever: everything is in the store, so
+	// the live view's last lines are not worth a hang.
+	select {
+	case <-feDone:
+	case <-time.After(frontEndGrace):
+	}
 	return runErr
 }
 
@@ -230,6 +236,9 @@ func refuseLoops(cfg session.Config, addr *net.TCPAddr) error {
 	}
 	return nil
 }
+
+// frontEndGrace bounds the wait for the front end's last lines at exit.
+const frontEndGrace = 2 * time.Second
 
 // sessionConfig maps listen's flags and the config file onto a session.
 func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Config, []string, error) {

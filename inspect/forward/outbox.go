@@ -166,6 +166,14 @@ func (d *Deliverer) Run(ctx context.Context) error {
 func (d *Deliverer) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	d.mu.Lock()
 	n := len(d.inflight)
+	// A row in flight while Due reads may finish before the loop below
+	// looks: Due's copy still says pending, and sending it again would
+	// deliver it twice. Its finish wakes the next dispatch, which reads
+	// its new state.
+	busy := make(map[int64]bool, n)
+	for id := range d.inflight {
+		busy[id] = true
+	}
 	d.mu.Unlock()
 	if n >= d.o.MaxInFlight {
 		return
@@ -176,7 +184,7 @@ func (d *Deliverer) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	for _, row := range due {
 		d.mu.Lock()
-		if d.inflight[row.ID] || len(d.inflight) >= d.o.MaxInFlight {
+		if busy[row.ID] || d.inflight[row.ID] || len(d.inflight) >= d.o.MaxInFlight {
 			d.mu.Unlock()
 			continue
 		}
@@ -257,13 +265,33 @@ func (d *Deliverer) try(ctx context.Context, row inspect.Delivery) {
 	// Marked down only once the row's next try is committed, so a probe
 	// that sees the target back always finds the row to bring forward.
 	if a.Status == 0 && row.State == inspect.Pending && sink.Probe != nil {
-		d.mu.Lock()
-		d.down[downKey{row.Sink, row.Target}] = true
-		d.mu.Unlock()
+		d.markIfDown(ctx, sink, downKey{row.Sink, row.Target})
 	}
 	if d.o.Bus != nil {
 		d.o.Bus.Publish(inspect.Event{Type: inspect.Forwarded, Record: rec, Attempt: a})
 	}
+}
+
+// markIfDown marks k down when its probe fails now. A target that got no
+// answer but still accepts connections (a hung handler, one that drops the
+// request) is not down: the probe would call it back at once, every
+// second, and spend its tries in seconds instead of on the schedule.
+func (d *Deliverer) markIfDown(ctx context.Context, sink Sink, k downKey) {
+	d.mu.Lock()
+	down := d.down[k]
+	d.mu.Unlock()
+	if down {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	err := sink.Probe(pctx, k.target)
+	cancel()
+	if err == nil {
+		return
+	}
+	d.mu.Lock()
+	d.down[k] = true
+	d.mu.Unlock()
 }
 
 // probeDown asks each down target whether it is back, and brings its
