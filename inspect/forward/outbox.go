@@ -2,6 +2,8 @@ package forward
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -81,6 +83,9 @@ type DelivererOptions struct {
 	// ProbeEvery is how often a target that gave no answer is probed.
 	ProbeEvery time.Duration
 	Now        func() time.Time
+	// Worker names this deliverer among the processes sharing the store:
+	// only one of them works the outbox at a time.
+	Worker string
 }
 
 // Deliverer works off the outbox: it reads each due row's body from the
@@ -88,7 +93,8 @@ type DelivererOptions struct {
 // commit, retries on the schedule, tries again at once when a down target's
 // probe sees it come back, and gives up after Retry.Max tries. Rows left
 // in flight when it stops are tried again on the next start: at least
-// once, never lost.
+// once, never lost. Of the processes sharing a store, one works the
+// outbox at a time (LeaseOutbox).
 type Deliverer struct {
 	o    DelivererOptions
 	wake chan struct{}
@@ -115,6 +121,11 @@ func NewDeliverer(o DelivererOptions) *Deliverer {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Worker == "" {
+		var b [8]byte
+		rand.Read(b[:])
+		o.Worker = hex.EncodeToString(b[:])
+	}
 	return &Deliverer{o: o, wake: make(chan struct{}, 1), inflight: map[int64]bool{},
 		down: map[downKey]bool{}, sems: map[downKey]chan struct{}{}}
 }
@@ -132,17 +143,24 @@ func (d *Deliverer) Wake() {
 func (d *Deliverer) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	// A new start is the moment a user expects the backlog to flow: every
-	// pending row is due now, whatever its schedule said.
-	if _, err := d.o.Store.DueNow(ctx, d.o.Now()); err != nil && ctx.Err() == nil {
-		return err
-	}
+	defer d.o.Store.ReleaseOutbox(context.WithoutCancel(ctx), d.o.Worker)
 	probe := time.NewTicker(d.o.ProbeEvery)
 	defer probe.Stop()
+	leading := false
 	for {
-		d.dispatch(ctx, &wg)
+		lead, err := d.o.Store.LeaseOutbox(ctx, d.o.Worker, d.o.Now(), workerStale)
+		if err == nil && lead && !leading {
+			// Taking the outbox (a new start, or another process gone) is
+			// the moment a user expects the backlog to flow: every pending
+			// row is due now, whatever its schedule said.
+			d.o.Store.DueNow(ctx, d.o.Now())
+		}
+		leading = err == nil && lead
+		if leading {
+			d.dispatch(ctx, &wg)
+		}
 		wait := d.o.ProbeEvery
-		if at, ok, err := d.o.Store.NextDue(ctx); err == nil && ok {
+		if at, ok, err := d.o.Store.NextDue(ctx); leading && err == nil && ok {
 			if w := at.Sub(d.o.Now()); w > 0 && w < wait {
 				wait = w
 			}
@@ -155,11 +173,17 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		case <-d.wake:
 		case <-t.C:
 		case <-probe.C:
-			d.probeDown(ctx)
+			if leading {
+				d.probeDown(ctx)
+			}
 		}
 		t.Stop()
 	}
 }
+
+// workerStale is how old the outbox worker's heartbeat may get before
+// another process takes over; a worker beats every ProbeEvery.
+const workerStale = 10 * time.Second
 
 // dispatch starts a try for every due row not already in flight, up to
 // MaxInFlight.

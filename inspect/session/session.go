@@ -78,7 +78,7 @@ func New(cfg Config) *Session {
 	bus.Queue = cfg.EventQueue
 	s.fwd = forward.New(forward.Options{Targets: cfg.Targets, Routes: cfg.Routes, Timeout: cfg.ForwardTimeout,
 		Ack: cfg.Ack, AppendPath: cfg.AppendPath, SkipVerify: cfg.SkipVerify, Store: cfg.Store, Bus: bus, Via: via})
-	s.del = forward.NewDeliverer(forward.DelivererOptions{Store: cfg.Store, Bus: bus, Retry: cfg.Retry,
+	s.del = forward.NewDeliverer(forward.DelivererOptions{Store: cfg.Store, Bus: bus, Retry: cfg.Retry, Worker: via,
 		Sinks: map[string]forward.Sink{inspect.SinkForward: forward.ForwardSink(s.fwd)}})
 	if s.Forwarding() {
 		s.eng.SetForwarder(s.fwd, s.del.Wake)
