@@ -207,6 +207,7 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	feDone := make(chan error, 1)
+	warnIfCompromisedGo(f.IO.ErrOut) // once serving: a usage error stays one sentence
 	if useTUI(f, o) {
 		go func() { feDone <- runTUI(runCtx, f, o, ready, st, sub, tun, fwd, secrets, tunWarning) }()
 	} else {

@@ -17,6 +17,7 @@ import (
 )
 
 // version is set by goreleaser: -X github.com/hookscope/hookscope/cmd.version=…
+// (without it, version.go's init reads what the Go toolchain stamped).
 var version = "dev"
 
 // Exit codes, documented in the README.
@@ -153,7 +154,7 @@ With no subcommand it runs "listen".`,
   hookscope forward --to localhost:3000
   hookscope list --event video.failed
   hookscope replay 0k3m`,
-		Version:       version,
+		Version:       runningVersionText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -161,7 +162,7 @@ With no subcommand it runs "listen".`,
 			return listenRun(c, f, lo)
 		},
 	}
-	root.SetVersionTemplate("hookscope {{.Version}}\n")
+	root.SetVersionTemplate("{{.Version}}")
 	root.PersistentFlags().StringVar(&f.dbFlag, "db", "", "store file (env HOOKSCOPE_DB; default $XDG_DATA_HOME/hookscope/hookscope.db)")
 	root.PersistentFlags().StringVar(&f.configFlag, "config", "", "config file (default $XDG_CONFIG_HOME/hookscope/config.toml)")
 	addListenFlags(root, lo)
@@ -182,6 +183,7 @@ With no subcommand it runs "listen".`,
 		newVerifyCmd(f),
 		newExportCmd(f),
 		newImportCmd(f),
+		newVersionCmd(f),
 	)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
