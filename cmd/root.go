@@ -191,9 +191,38 @@ With no subcommand it runs "listen".`,
 			c.Example = `  source <(hookscope completion bash)
   hookscope completion zsh > "${fpath[1]}/_hookscope"
   hookscope completion fish > ~/.config/fish/completions/hookscope.fish`
+			requireSubcommand(c)
 		}
 	}
 	return root
+}
+
+// requireSubcommand makes a command that only groups others refuse an
+// unknown one: cobra would print the help and exit 0, so a script's typo
+// (`completion nushell`) looked like success. Without arguments it still
+// prints its help.
+func requireSubcommand(c *cobra.Command) {
+	c.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		return usageErrorf("unknown %s command %q: use %s", c.Name(), args[0], orList(names))
+	}
+	c.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
+}
+
+// orList joins names as "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // Main runs hookscope and returns the exit code. It is the only place that
