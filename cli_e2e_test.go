@@ -12,7 +12,7 @@ func TestHelpVersionAndUsageErrors(t *testing.T) {
 	if out := e.mustRun("--version"); !strings.HasPrefix(out, "hookscope ") {
 		t.Errorf("--version: %q", out)
 	}
-	for _, cmd := range [][]string{{}, {"listen"}, {"forward"}, {"replay"}, {"list"}, {"show"}, {"config"}, {"config", "set"}, {"completion"}, {"version"}} {
+	for _, cmd := range [][]string{{}, {"listen"}, {"forward"}, {"replay"}, {"list"}, {"show"}, {"config"}, {"config", "set"}, {"completion"}, {"version"}, {"man"}} {
 		out := e.mustRun(append(cmd, "--help")...)
 		if !strings.Contains(out, "Examples:") {
 			t.Errorf("hookscope %v --help has no examples:\n%s", cmd, out)

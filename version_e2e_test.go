@@ -2,6 +2,7 @@ package main
 
 import (
 	"debug/buildinfo"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -62,5 +63,24 @@ func TestReleaseLdflagsAndTheCompromisedGoWarning(t *testing.T) {
 	}
 	if warned && !strings.Contains(p.errb.String(), "GOTOOLCHAIN=go1.27.3") {
 		t.Errorf("the warning does not say how to fix it:\n%s", p.errb.String())
+	}
+}
+
+// `hookscope man` writes pages man(1) can read, including the environment topic.
+func TestManPagesRenderWithMan(t *testing.T) {
+	manBin, err := exec.LookPath("man")
+	if err != nil {
+		t.Skip("man is not installed (apt-get install man-db); .ci/run installs it")
+	}
+	e := newEnv(t)
+	dir := filepath.Join(e.dir, "man1")
+	e.mustRun("man", "--dir", dir)
+	for page, want := range map[string]string{"hookscope.1": "hookscope-listen(1)", "hookscope-environment.1": "VIDEONEST_WEBHOOK_SECRET"} {
+		c := exec.Command(manBin, "-l", filepath.Join(dir, page))
+		c.Env = append(os.Environ(), "MANPAGER=cat", "PAGER=cat", "MANWIDTH=100")
+		out, err := c.Output()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("man -l %s: %v\n%s", page, err, out)
+		}
 	}
 }

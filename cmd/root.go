@@ -149,7 +149,8 @@ func NewRootCmd(f *Factory) *cobra.Command {
 webhook durably (SQLite), tells you whether its X-VideoNest-Signature is valid,
 forwards it byte for byte to your local handler, and replays it on demand.
 
-With no subcommand it runs "listen".`,
+With no subcommand it runs "listen". Environment variables it reads:
+"hookscope help environment".`,
 		Example: `  hookscope                          # listen on 127.0.0.1:` + fmt.Sprint(defaultPort) + `
   hookscope forward --to localhost:3000
   hookscope list --event video.failed
@@ -184,6 +185,8 @@ With no subcommand it runs "listen".`,
 		newExportCmd(f),
 		newImportCmd(f),
 		newVersionCmd(f),
+		newManCmd(f),
+		newEnvironmentTopic(),
 	)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
