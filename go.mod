@@ -2,6 +2,8 @@ module github.com/hookscope/hookscope
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/aymanbagabas/go-osc52/v2 v2.0.1
 	github.com/charmbracelet/bubbles v1.0.0
