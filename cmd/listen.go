@@ -187,6 +187,7 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	sessDone := make(chan error, 1)
 	go func() { sessDone <- sess.Run(runCtx) }()
 	feDone := make(chan error, 1)
+	warnIfCompromisedGo(f.IO.ErrOut) // once serving: a usage error stays one sentence
 	if useTUI(f, o) {
 		go func() { feDone <- runTUI(runCtx, f, ready, sess, sub, tun, cfg.Secrets, tunWarning) }()
 	} else {
