@@ -522,3 +522,49 @@ func TestHostileContentIsShownNotObeyed(t *testing.T) {
 		}
 	}
 }
+
+// TestOddRequestShapesAreRecorded: OPTIONS * is captured like any request
+// (not answered by net/http behind hookscope's back), an HTTP/2 cleartext
+// preface gets a 505 that says why and is recorded, and trailer fields
+// after a chunked body are kept.
+func TestOddRequestShapesAreRecorded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := e.start([]string{"listen", "--secret", "k"})
+	exchange := func(raw string) string {
+		c := dialListen(t, p)
+		defer c.Close()
+		io.WriteString(c, raw)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+		return resp.Status
+	}
+	if s := exchange("OPTIONS * HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"); !strings.HasPrefix(s, "200") {
+		t.Errorf("OPTIONS *: %s", s)
+	}
+	if s := exchange("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"); !strings.HasPrefix(s, "505") {
+		t.Errorf("h2c preface: %s, want 505", s)
+	}
+	if s := exchange("POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n2\r\n{}\r\n0\r\nX-Checksum: abc\r\n\r\n"); !strings.HasPrefix(s, "200") {
+		t.Errorf("chunked with a trailer: %s", s)
+	}
+	var recs []map[string]any
+	json.Unmarshal([]byte(e.mustRun("list", "--json")), &recs)
+	got := map[string]map[string]any{}
+	for _, r := range recs {
+		got[r["method"].(string)+" "+r["path"].(string)] = r
+	}
+	if got["OPTIONS *"] == nil || got["PRI *"] == nil || got["POST /chunked"] == nil {
+		t.Fatalf("recorded: %v", got)
+	}
+	if got["PRI *"]["refused"] != float64(505) {
+		t.Errorf("h2c preface recorded as %v, want refused 505", got["PRI *"])
+	}
+	show := e.mustRun("show", got["POST /chunked"]["id"].(string))
+	if !strings.Contains(show, "X-Checksum: abc") {
+		t.Errorf("the trailer is not kept:\n%s", show)
+	}
+}

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,6 +149,17 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if r.Method == "PRI" && r.RequestURI == "*" {
+		// An HTTP/2 cleartext preface: the client waits for frames an
+		// HTTP/1.1 answer is not. Say so, and record that it came.
+		rec.Refused = http.StatusHTTPVersionNotSupported
+		rec.Signature = signature.Verdict{Status: signature.Unchecked, SecretIndex: -1, Detail: "refused: HTTP/2 cleartext (h2c) preface"}
+		w.Header().Set("Connection", "close")
+		depart()
+		e.refuse(w, r, rec, http.StatusHTTPVersionNotSupported, "hookscope captures HTTP/1.1; send webhooks over HTTP/1.1 (or HTTPS through the tunnel)")
+		return
+	}
+
 	rc := http.NewResponseController(w)
 	body, held, tooBig, err := e.readBody(r.Context(), &idleReader{r: r.Body, rc: rc, end: time.Now().Add(BodyTimeout)}, r.ContentLength, e.cfg.MaxBody)
 	defer e.budget.release(held)
@@ -187,6 +200,16 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Body = body
+	// Trailer fields (after a chunked body) are kept after the header
+	// lines, rather than dropped: net/http gives them as a map, so they
+	// come sorted by name.
+	if len(r.Trailer) > 0 {
+		for _, k := range slices.Sorted(maps.Keys(r.Trailer)) {
+			for _, v := range r.Trailer[k] {
+				rec.Headers = append(rec.Headers, inspect.Header{Name: k, Value: v})
+			}
+		}
+	}
 	rec.Size = int64(len(body))
 	rec.Signature = signature.Judge(e.cfg.Schemes, e.cfg.Provider, r.Header, body, e.cfg.Secrets)
 	rec.Event = payload.Decode(body).Event

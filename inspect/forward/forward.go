@@ -167,6 +167,9 @@ func relay(w http.ResponseWriter, rec *inspect.Record, res *Result) {
 		}
 		h[k] = vs
 	}
+	if res.Cut {
+		h.Set("X-Hookscope-Cut", "the handler's answer was longer than 10 MiB; this is its start")
+	}
 	h.Set("Content-Length", strconv.Itoa(len(res.Body)))
 	w.WriteHeader(a.Status)
 	w.Write(res.Body)
