@@ -6,7 +6,6 @@
 package store
 
 import (
-	"context"
 	"database/sql"
 	"encoding/binary"
 	"errors"
@@ -46,6 +45,9 @@ var (
 type Options struct {
 	// MaxBatch caps how many captures share one transaction.
 	MaxBatch int
+	// MaxBatchBytes caps the large rows one transaction carries
+	// (default maxBatchBytes; see batchPlan).
+	MaxBatchBytes int
 }
 
 // Store is an open hookscope database.
@@ -58,6 +60,7 @@ type Store struct {
 	quit     chan struct{}
 	done     chan struct{}
 	maxBatch int
+	maxBytes int
 	once     sync.Once
 	ids      IDGen
 
@@ -83,6 +86,8 @@ type Store struct {
 	// restartFrames and finishFrames, as fields so a test can shrink them.
 	ckRestart, ckFinish int
 	ckDone              chan struct{}
+	// inTx, when set by a test, runs inside each transaction before it commits.
+	inTx func()
 }
 
 // Stats counts the writer's transactions and rows, to show group commit at work.
@@ -100,10 +105,36 @@ type job struct {
 	att  *inspect.Attempt
 	hash int64 // rec's body hash, computed by the caller off the writer
 	err  chan error
-	// ctx is the waiter's: once it is done the sender has had its 503, and
-	// committing the row then would only make the provider's retry a
-	// duplicate (after a lock clears, every queued capture would).
-	ctx context.Context
+	// state is claimed once, by the writer (the row goes into a
+	// transaction and its waiter waits for the outcome) or by a waiter
+	// giving up first (the row is never written), so a 503 is only ever
+	// given for a row that is not stored.
+	state atomic.Int32
+}
+
+const (
+	jobQueued int32 = iota
+	jobTaken
+	jobAbandoned
+)
+
+// take claims j for a transaction; false means its waiter already gave up.
+func (j *job) take() bool { return j.state.CompareAndSwap(jobQueued, jobTaken) }
+
+// abandon claims j for a waiter that stops waiting; false means the writer
+// has it in a transaction already and the outcome is still to come.
+func (j *job) abandon() bool { return j.state.CompareAndSwap(jobQueued, jobAbandoned) }
+
+// size is what j adds to a transaction, for the batch's byte cap.
+func (j *job) size() int {
+	if j.rec != nil {
+		n := len(j.rec.Body)
+		for _, h := range j.rec.Headers {
+			n += len(h.Name) + len(h.Value)
+		}
+		return n
+	}
+	return len(j.att.RespBody)
 }
 
 // DefaultPath is $XDG_DATA_HOME/hookscope/hookscope.db (~/.local/share when unset).
@@ -140,6 +171,9 @@ func Open(path string, opt Options) (*Store, error) {
 	if opt.MaxBatch <= 0 {
 		opt.MaxBatch = 512
 	}
+	if opt.MaxBatchBytes <= 0 {
+		opt.MaxBatchBytes = maxBatchBytes
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the store directory %s: %w", filepath.Dir(path), err)
 	}
@@ -171,7 +205,7 @@ func Open(path string, opt Options) (*Store, error) {
 	r.SetMaxOpenConns(4)
 	s := &Store{path: path, w: w, r: r, jobs: make(chan *job, 4096),
 		quit: make(chan struct{}), done: make(chan struct{}), ckDone: make(chan struct{}), maxBatch: opt.MaxBatch,
-		ckRestart: restartFrames, ckFinish: finishFrames}
+		maxBytes: opt.MaxBatchBytes, ckRestart: restartFrames, ckFinish: finishFrames}
 	if err := s.migrate(); err != nil {
 		w.Close()
 		r.Close()

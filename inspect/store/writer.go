@@ -22,7 +22,7 @@ func (s *Store) Insert(ctx context.Context, rec *inspect.Record) error {
 	if rec.ID == "" {
 		rec.ID = s.ids.Next(rec.ReceivedAt)
 	}
-	j := &job{rec: rec, hash: BodyHash(rec.Body), err: make(chan error, 1), ctx: ctx}
+	j := &job{rec: rec, hash: BodyHash(rec.Body), err: make(chan error, 1)}
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():
@@ -30,11 +30,24 @@ func (s *Store) Insert(ctx context.Context, rec *inspect.Record) error {
 	case <-s.quit:
 		return fmt.Errorf("%w: the store is closing", ErrUnavailable)
 	}
+	return s.wait(ctx, j, func(err error) error {
+		return fmt.Errorf("%w: no commit within the deadline (%v)", ErrUnavailable, err)
+	})
+}
+
+// wait returns j's outcome. When ctx ends first, the row is withdrawn if the
+// writer has not taken it yet (gaveUp's error: it will never be written);
+// if it has, the transaction's real outcome is the answer, however late,
+// since "not stored" would then be a lie. maxBatchBytes bounds that wait.
+func (s *Store) wait(ctx context.Context, j *job, gaveUp func(error) error) error {
 	select {
 	case err := <-j.err:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("%w: no commit within the deadline (%v)", ErrUnavailable, ctx.Err())
+		if j.abandon() {
+			return gaveUp(ctx.Err())
+		}
+		return <-j.err
 	}
 }
 
@@ -48,33 +61,43 @@ const insertSQL = `INSERT INTO requests (id, received_ns, method, path, query, p
 // each request at once.
 func (s *Store) writer() {
 	defer close(s.done)
-	batch := make([]*job, 0, s.maxBatch)
+	p := &batchPlan{jobs: make([]*job, 0, s.maxBatch), maxBytes: s.maxBytes}
 	for {
-		batch = batch[:0]
+		p.start()
+		if len(p.jobs) == 0 {
+			select {
+			case j := <-s.jobs:
+				p.add(j)
+			case <-s.quit:
+				s.drain(p)
+				return
+			}
+		}
+		s.fill(p)
+		s.commitMu.Lock()
+		s.commit(p.jobs)
+		s.commitMu.Unlock()
+	}
+}
+
+// drain commits what was accepted before Close, in batches as usual.
+func (s *Store) drain(p *batchPlan) {
+	for {
 		select {
 		case j := <-s.jobs:
-			batch = append(batch, j)
-		case <-s.quit:
-			// Drain what was accepted before Close.
-			for {
-				select {
-				case j := <-s.jobs:
-					batch = append(batch, j)
-					continue
-				default:
-				}
-				break
-			}
-			if len(batch) > 0 {
-				s.commitMu.Lock()
-				s.commit(batch)
-				s.commitMu.Unlock()
-			}
+			p.held = append(p.held, j)
+			continue
+		default:
+		}
+		break
+	}
+	for {
+		p.start()
+		if len(p.jobs) == 0 {
 			return
 		}
-		s.fill(&batch)
 		s.commitMu.Lock()
-		s.commit(batch)
+		s.commit(p.jobs)
 		s.commitMu.Unlock()
 	}
 }
@@ -85,13 +108,13 @@ func (s *Store) writer() {
 // writer commits at once.
 const maxLinger = 200 * time.Microsecond
 
-func (s *Store) fill(batch *[]*job) {
+func (s *Store) fill(p *batchPlan) {
 	var start time.Time
 	idle := 0
-	for len(*batch) < s.maxBatch {
+	for !p.full(s.maxBatch) {
 		select {
 		case j := <-s.jobs:
-			*batch = append(*batch, j)
+			p.add(j)
 			idle = 0
 			continue
 		default:
@@ -122,6 +145,10 @@ func (s *Store) Arrive() { s.arriving.Add(1) }
 
 func (s *Store) Depart() { s.arriving.Add(-1) }
 
+// errGaveUp is the outcome of a row whose waiter stopped waiting before the
+// writer took it; nobody reads it.
+var errGaveUp = errors.New("withdrawn before its transaction")
+
 func (s *Store) commit(batch []*job) {
 	errs := make([]error, len(batch))
 	err := func() error {
@@ -142,8 +169,8 @@ func (s *Store) commit(batch []*job) {
 		for i, j := range batch {
 			var res sql.Result
 			var err error
-			if j.ctx != nil && j.ctx.Err() != nil {
-				errs[i] = j.ctx.Err() // answered 503 already: not stored
+			if !j.take() {
+				errs[i] = errGaveUp // answered 503 already: never stored
 				continue
 			}
 			if j.rec != nil {
@@ -181,6 +208,9 @@ func (s *Store) commit(batch []*job) {
 		}
 		if ok == 0 {
 			return tx.Rollback()
+		}
+		if s.inTx != nil {
+			s.inTx()
 		}
 		if err := tx.Commit(); err != nil {
 			s.latchCorrupt(err)
@@ -289,7 +319,7 @@ func (s *Store) AddAttempt(ctx context.Context, a *inspect.Attempt) error {
 }
 
 func (s *Store) addAttempt(ctx context.Context, a *inspect.Attempt) error {
-	j := &job{att: a, err: make(chan error, 1), ctx: ctx}
+	j := &job{att: a, err: make(chan error, 1)}
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():
@@ -297,15 +327,11 @@ func (s *Store) addAttempt(ctx context.Context, a *inspect.Attempt) error {
 	case <-s.quit:
 		return fmt.Errorf("cannot record the attempt: the store is closing")
 	}
-	select {
-	case err := <-j.err:
-		if err != nil {
-			return fmt.Errorf("cannot record the attempt: %w", err)
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("cannot record the attempt: %w", ctx.Err())
+	err := s.wait(ctx, j, func(err error) error { return err })
+	if err != nil {
+		return fmt.Errorf("cannot record the attempt: %w", err)
 	}
+	return nil
 }
 
 // QueueAttempt records an attempt without waiting for the commit: the live

@@ -1,0 +1,112 @@
+package main
+
+// The store's answers under hostile load and hostile file systems, against
+// the built binary: a 200 only for a request that is in the store, a 503 only
+// for one that is not, whatever the load or the file under the process.
+
+import (
+	"bytes"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// storedSizes returns the body size of every stored request by path,
+// without loading the bodies.
+func storedSizes(t *testing.T, db string) map[string]int {
+	t.Helper()
+	conn, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rows, err := conn.Query(`SELECT path, length(body) FROM requests`)
+	if err != nil {
+		t.Fatalf("reading the store: %v", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var path string
+		var n int
+		if err := rows.Scan(&path, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[path] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestLargeBodiesTogetherAnswerTruthfully sends 100 bodies of 10 MiB at once,
+// with small webhooks among them, and checks the answers against the store:
+// every 200 is stored, every 503 is not, and the small webhooks are not
+// starved behind the large ones.
+func TestLargeBodiesTogetherAnswerTruthfully(t *testing.T) {
+	e := newEnv(t)
+	p := e.start([]string{"listen", "--max-body", "10MiB"})
+	const large, size, small = 100, 10 << 20, 24
+	shared := bytes.Repeat([]byte("v"), size-16)
+	tr := &http.Transport{MaxConnsPerHost: large + small, MaxIdleConnsPerHost: large + small}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+	codes := map[string]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	send := func(path string, body io.Reader, n int) {
+		defer wg.Done()
+		req, _ := http.NewRequest(http.MethodPost, p.URL+path, body)
+		req.ContentLength = int64(n)
+		code := 0
+		if resp, err := client.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			code = resp.StatusCode
+		}
+		mu.Lock()
+		codes[path] = code
+		mu.Unlock()
+	}
+	for i := 0; i < large; i++ {
+		wg.Add(1)
+		prefix := fmt.Sprintf("%016d", i) // bodies differ, so none is a duplicate
+		go send(fmt.Sprintf("/large/%d", i), io.MultiReader(bytes.NewReader([]byte(prefix)), bytes.NewReader(shared)), size)
+	}
+	for i := 0; i < small; i++ {
+		wg.Add(1)
+		go send(fmt.Sprintf("/small/%d", i), bytes.NewReader([]byte(sampleBody)), len(sampleBody))
+	}
+	wg.Wait()
+	p.stop()
+
+	stored := storedSizes(t, e.db)
+	count := map[int]int{}
+	for path, code := range codes {
+		count[code]++
+		n, ok := stored[path]
+		switch code {
+		case http.StatusOK:
+			if !ok {
+				t.Errorf("%s was answered 200 but is not in the store", path)
+			} else if want := size; path[:6] == "/large" && n != want {
+				t.Errorf("%s stored with %d bytes, want %d", path, n, want)
+			}
+		case http.StatusServiceUnavailable:
+			if ok {
+				t.Errorf("%s was answered 503 but is in the store", path)
+			}
+		default:
+			t.Errorf("%s: answer %d, want 200 or 503", path, code)
+		}
+		if path[:6] == "/small" && code != http.StatusOK {
+			t.Errorf("small webhook %s starved behind the large bodies: %d", path, code)
+		}
+	}
+	t.Logf("answers: %v (of %d large, %d small)", count, large, small)
+}
