@@ -114,6 +114,12 @@ func isBusy(err error) bool {
 	return false
 }
 
+// isIDClash reports an insert refused because its id is taken.
+func isIDClash(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
 // isCorrupt reports errors that mean the file itself is damaged.
 func isCorrupt(err error) bool {
 	var se *sqlite.Error

@@ -19,10 +19,11 @@ func (s *Store) NewID(t time.Time) string { return s.ids.Next(t) }
 // committed, or with an error wrapping ErrUnavailable. rec.ID is assigned
 // when empty. The caller must not answer 2xx before this returns nil.
 func (s *Store) Insert(ctx context.Context, rec *inspect.Record) error {
-	if rec.ID == "" {
+	fresh := rec.ID == ""
+	if fresh {
 		rec.ID = s.ids.Next(rec.ReceivedAt)
 	}
-	j := &job{rec: rec, hash: BodyHash(rec.Body), err: make(chan error, 1)}
+	j := &job{rec: rec, hash: BodyHash(rec.Body), err: make(chan error, 1), fresh: fresh}
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():
@@ -180,7 +181,7 @@ func (s *Store) commit(batch []*job) {
 					continue
 				}
 				dupOf := s.dups.check(s, j.hash)
-				_, err = recStmt.Exec(recordArgs(key, j.rec, j.hash, dupOf)...)
+				key, err = s.execRecord(recStmt, j, key, dupOf)
 				if err == nil {
 					s.dups.add(j.hash, key)
 				}
@@ -235,6 +236,24 @@ func (s *Store) commit(batch []*job) {
 			e = fmt.Errorf("%w: %s", ErrUnavailable, describe(e))
 		}
 		j.err <- e
+	}
+}
+
+// idRetries bounds the fresh ids tried for one row when they clash with
+// ids another process sharing the store took in the same millisecond.
+const idRetries = 8
+
+// execRecord inserts j's row. An id this store made up that another process
+// has taken meanwhile is replaced by a later one (rec.ID changes before the
+// caller reads it): a clash of ids is never a reason to refuse a webhook.
+func (s *Store) execRecord(stmt *sql.Stmt, j *job, key, dupOf int64) (int64, error) {
+	for try := 0; ; try++ {
+		_, err := stmt.Exec(recordArgs(key, j.rec, j.hash, dupOf)...)
+		if err == nil || !j.fresh || try == idRetries || !isIDClash(err) {
+			return key, err
+		}
+		j.rec.ID = s.ids.Skip(j.rec.ReceivedAt)
+		key, _ = idNumber(j.rec.ID)
 	}
 }
 
