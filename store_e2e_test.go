@@ -7,9 +7,11 @@ package main
 import (
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -109,4 +111,37 @@ func TestLargeBodiesTogetherAnswerTruthfully(t *testing.T) {
 		}
 	}
 	t.Logf("answers: %v (of %d large, %d small)", count, large, small)
+}
+
+// TestDuplicateNamesTheOriginal re-sends a delivery and checks that list
+// --json and show --json say which request it repeats.
+func TestDuplicateNamesTheOriginal(t *testing.T) {
+	e := newEnv(t)
+	p := e.start([]string{"listen"})
+	_, first := post(t, p.URL+"/hook", []byte(sampleBody), nil)
+	_, again := post(t, p.URL+"/hook", []byte(sampleBody), nil)
+	_, other := post(t, p.URL+"/hook", []byte(sampleBody+" "), nil)
+	p.stop()
+	orig, dup, diff := idOf(t, first), idOf(t, again), idOf(t, other)
+	var items []map[string]any
+	if err := json.Unmarshal([]byte(e.mustRun("list", "--json")), &items); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{orig: nil, dup: orig, diff: nil}
+	for _, it := range items {
+		id := it["id"].(string)
+		if it["duplicate_of"] != want[id] || it["duplicate"] != (want[id] != nil) {
+			t.Errorf("list --json %s: duplicate %v, duplicate_of %v; want of %v", id, it["duplicate"], it["duplicate_of"], want[id])
+		}
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(e.mustRun("show", dup, "--json")), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec["duplicate_of"] != orig {
+		t.Errorf("show --json: duplicate_of %v, want %s", rec["duplicate_of"], orig)
+	}
+	if out := e.mustRun("show", dup); !strings.Contains(out, "same body as "+orig) {
+		t.Errorf("show does not name the original:\n%s", out)
+	}
 }

@@ -169,6 +169,9 @@ func recordSummaryJSON(r *inspect.Record) map[string]any {
 			m["forward_error"] = r.ForwardError
 		}
 	}
+	if r.DuplicateOf != "" {
+		m["duplicate_of"] = r.DuplicateOf
+	}
 	addQueryBase64(m, r.Query)
 	if r.Refused != 0 {
 		m["refused"] = r.Refused

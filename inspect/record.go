@@ -38,6 +38,7 @@ type Record struct {
 	ForwardStatus int // 0 with Forwarded: no answer (see ForwardError)
 	ForwardError  string
 	Duplicate     bool
+	DuplicateOf   string // the id of the earlier request with the same body
 }
 
 // Attempt is one delivery of a captured request to a handler: the live

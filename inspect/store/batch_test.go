@@ -109,3 +109,39 @@ func TestDeadlineInsideTheTransactionWaitsForTheOutcome(t *testing.T) {
 		t.Errorf("the row acknowledged is not in the store: %v", err)
 	}
 }
+
+// A body whose hash matches an earlier capture's but whose bytes differ (a
+// crafted collision of the stored 64 bits) is not marked as a re-send.
+func TestDuplicateMarkNeedsTheSameBytes(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	first := rec("/first", `{"a":1}`)
+	if err := s.Insert(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	forged := rec("/forged", `{"a":2}`)
+	// Make the writer believe forged's hash is first's: what a collision
+	// in the stored bits would look like.
+	key, _ := idNumber(first.ID)
+	s.commitMu.Lock()
+	s.dups.first[BodyHash(forged.Body)] = key
+	s.commitMu.Unlock()
+	if err := s.Insert(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	again := rec("/again", `{"a":1}`)
+	if err := s.Insert(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id, want string
+	}{{forged.ID, ""}, {again.ID, first.ID}} {
+		got, err := s.Get(ctx, c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.DuplicateOf != c.want || got.Duplicate != (c.want != "") {
+			t.Errorf("%s: duplicate %v of %q, want of %q", got.Path, got.Duplicate, got.DuplicateOf, c.want)
+		}
+	}
+}

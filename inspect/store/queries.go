@@ -58,7 +58,7 @@ const recordCols = `r.id, r.received_ns, r.method, r.path, r.query, r.proto, r.h
  r.event, r.sig_status, r.sig_scheme, r.sig_detail, r.sig_secret,
  (SELECT a.status FROM attempts a WHERE a.request_id = r.id ORDER BY a.id DESC LIMIT 1),
  (SELECT a.error FROM attempts a WHERE a.request_id = r.id ORDER BY a.id DESC LIMIT 1),
- r.dup_of != 0`
+ r.dup_of`
 
 type scanner interface{ Scan(...any) error }
 
@@ -68,9 +68,10 @@ func scanRecord(sc scanner, extra ...any) (inspect.Record, error) {
 	var status, scheme string
 	var fwdStatus sql.NullInt64
 	var fwdErr sql.NullString
+	var dupOf int64
 	dest := []any{&key, &ns, &rec.Method, &rec.Path, &rec.Query, &rec.Proto, &rec.Host, &rec.RemoteAddr,
 		&rec.Size, &rec.Refused, &rec.Event, &status, &scheme, &rec.Signature.Detail, &rec.Signature.SecretIndex,
-		&fwdStatus, &fwdErr, &rec.Duplicate}
+		&fwdStatus, &fwdErr, &dupOf}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return rec, err
 	}
@@ -81,6 +82,9 @@ func scanRecord(sc scanner, extra ...any) (inspect.Record, error) {
 	rec.ForwardStatus = int(fwdStatus.Int64)
 	rec.ForwardError = fwdErr.String
 	rec.Forwarded = fwdStatus.Valid
+	if dupOf != 0 {
+		rec.Duplicate, rec.DuplicateOf = true, idString(dupOf)
+	}
 	return rec, nil
 }
 

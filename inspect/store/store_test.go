@@ -136,9 +136,13 @@ func TestListPagingAndFilters(t *testing.T) {
 	// Same body as an earlier request: marked duplicate.
 	all, _ := s.List(ctx, Query{Oldest: true})
 	dups := 0
-	for _, r := range all {
+	for i, r := range all {
 		if r.Duplicate {
 			dups++
+			// Bodies cycle through three: the first of each is ids[i%3].
+			if r.DuplicateOf != ids[i%3] {
+				t.Errorf("%s: duplicate of %q, want %s", r.ID, r.DuplicateOf, ids[i%3])
+			}
 		}
 	}
 	if all[0].Duplicate || dups != 7 {

@@ -180,7 +180,7 @@ func (s *Store) commit(batch []*job) {
 					errs[i] = fmt.Errorf("%q is not a request id", j.rec.ID)
 					continue
 				}
-				dupOf := s.dups.check(s, j.hash)
+				dupOf := s.dups.check(s, tx, j.hash, j.rec.Body)
 				key, err = s.execRecord(recStmt, j, key, dupOf)
 				if err == nil {
 					s.dups.add(j.hash, key)
