@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -143,5 +145,104 @@ func TestDuplicateNamesTheOriginal(t *testing.T) {
 	}
 	if out := e.mustRun("show", dup); !strings.Contains(out, "same body as "+orig) {
 		t.Errorf("show does not name the original:\n%s", out)
+	}
+}
+
+// TestReadOnlyStoreAtStartRecovers starts listen on a store file it may
+// not write (immutable: what a 0400 file is to its non-root owner, made
+// with chattr since tests run as root), then makes it writable: listen
+// answers 503 meanwhile and 200 afterwards, without a restart.
+func TestReadOnlyStoreAtStartRecovers(t *testing.T) {
+	e := newEnv(t)
+	p := e.start([]string{"listen"})
+	if code, resp := post(t, p.URL+"/before", []byte(sampleBody), nil); code != 200 {
+		t.Fatalf("before: %d %s", code, resp)
+	}
+	p.stop()
+	immutable(t, e.db, true)
+	p = e.start([]string{"listen"})
+	for i := 0; i < 2; i++ {
+		expectNotStored(t, p, fmt.Sprintf("/readonly/%d", i), []byte(sampleBody), "read-only")
+	}
+	immutable(t, e.db, false)
+	if code, resp := post(t, p.URL+"/after", []byte(sampleBody), nil); code != 200 {
+		t.Fatalf("after the file became writable: %d %s\nstderr: %s", code, resp, p.errb.String())
+	}
+	p.stop()
+	stored := storedSizes(t, e.db)
+	for _, path := range []string{"/before", "/after"} {
+		if _, ok := stored[path]; !ok {
+			t.Errorf("acknowledged %s is missing", path)
+		}
+	}
+	for path := range stored {
+		if strings.HasPrefix(path, "/readonly/") {
+			t.Errorf("%s was answered 503 but stored", path)
+		}
+	}
+}
+
+// immutable sets or clears a file's immutable attribute (chattr), which
+// keeps even root from opening it for writing; it skips the test where the
+// file system or the process cannot.
+func immutable(t *testing.T, path string, on bool) {
+	t.Helper()
+	flag := "-i"
+	if on {
+		flag = "+i"
+	}
+	if out, err := exec.Command("chattr", flag, path).CombinedOutput(); err != nil {
+		if on {
+			t.Skipf("chattr +i %s: %v %s (needs root and ext4, xfs or btrfs)", path, err, out)
+		}
+		t.Fatalf("chattr -i %s: %v %s", path, err, out)
+	}
+	if on {
+		t.Cleanup(func() { exec.Command("chattr", "-i", path).Run() })
+	}
+}
+
+// TestStoreFileReplacedUnderListen moves the store file away, puts it back,
+// and replaces it with another file while listen runs: listen acknowledges
+// only while the path names the file it opened.
+func TestStoreFileReplacedUnderListen(t *testing.T) {
+	e := newEnv(t)
+	p := e.start([]string{"listen"})
+	if code, resp := post(t, p.URL+"/before", []byte(sampleBody), nil); code != 200 {
+		t.Fatalf("before: %d %s", code, resp)
+	}
+	moved := e.db + ".moved"
+	if err := os.Rename(e.db, moved); err != nil {
+		t.Fatal(err)
+	}
+	expectNotStored(t, p, "/moved", []byte(sampleBody), "deleted or moved")
+	if err := os.Rename(moved, e.db); err != nil {
+		t.Fatal(err)
+	}
+	if code, resp := post(t, p.URL+"/back", []byte(sampleBody), nil); code != 200 {
+		t.Fatalf("with the file back in place: %d %s", code, resp)
+	}
+	if err := os.Rename(e.db, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.db, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	expectNotStored(t, p, "/replaced", []byte(sampleBody), "replaced by another file")
+	p.stop()
+
+	if fi, err := os.Stat(e.db); err != nil || fi.Size() != 0 {
+		t.Errorf("the file put in the store's place was written to: %v %v", fi, err)
+	}
+	stored := storedSizes(t, moved)
+	for _, path := range []string{"/before", "/back"} {
+		if _, ok := stored[path]; !ok {
+			t.Errorf("acknowledged %s is missing", path)
+		}
+	}
+	for _, path := range []string{"/moved", "/replaced"} {
+		if _, ok := stored[path]; ok {
+			t.Errorf("%s was answered 503 but stored", path)
+		}
 	}
 }

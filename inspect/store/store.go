@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
@@ -68,9 +69,10 @@ type Store struct {
 	commits int64
 	rows    int64
 
-	checkMu sync.Mutex
-	checked bool  // the file passed Check in this process
-	damaged error // set for good once the file is known to be damaged
+	checkMu  sync.Mutex
+	checked  bool  // the file passed Check in this process, or had a stamp
+	verified bool  // this process ran quick_check on the file and it passed
+	damaged  error // set for good once the file is known to be damaged
 
 	// arriving counts requests a capture handler is working on that have
 	// not reached Insert yet: while there are some, the writer lingers a
@@ -86,6 +88,8 @@ type Store struct {
 	// restartFrames and finishFrames, as fields so a test can shrink them.
 	ckRestart, ckFinish int
 	ckDone              chan struct{}
+	// opened is the file the store opened (see sameFile).
+	opened os.FileInfo
 	// inTx, when set by a test, runs inside each transaction before it commits.
 	inTx func()
 }
@@ -185,7 +189,9 @@ func Open(path string, opt Options) (*Store, error) {
 	// Create the file ourselves so it is 0600 from the first byte.
 	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
 		f.Close()
-	} else if !errors.Is(err, os.ErrPermission) {
+	} else if !errors.Is(err, os.ErrPermission) && !errors.Is(err, syscall.EROFS) {
+		// A read-only file or file system is opened all the same: listen
+		// answers 503 until it is writable, then recovers (see reopenWriter).
 		return nil, fmt.Errorf("cannot open the store %s: %w", path, err)
 	}
 	// The checkpointer goroutine copies the WAL into the database in the
@@ -213,6 +219,7 @@ func Open(path string, opt Options) (*Store, error) {
 		r.Close()
 		return nil, err
 	}
+	s.rememberFile()
 	// Prepared once: preparing per transaction cost 5% of capture's CPU.
 	if s.insStmt, err = w.Prepare(insertSQL); err == nil {
 		s.attStmt, err = w.Prepare(attemptSQL)
@@ -292,9 +299,11 @@ func (s *Store) Close() error {
 	}
 	// This process checked the file before writing and wrote only through
 	// SQLite: vouch for it, so the next process can skip the check as long
-	// as nobody touches the file meanwhile.
+	// as nobody touches the file meanwhile. Only for the very file it
+	// checked: not one found through an older stamp, nor another file now
+	// at the path.
 	s.checkMu.Lock()
-	vouch := s.checked && s.damaged == nil
+	vouch := s.verified && s.damaged == nil && s.sameFile() == nil
 	s.checkMu.Unlock()
 	if vouch && err == nil {
 		writeStamp(s.path, fileState(s.path))

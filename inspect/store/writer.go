@@ -161,6 +161,9 @@ func (s *Store) commit(batch []*job) {
 		if err := s.Check(ctx); err != nil {
 			return err
 		}
+		if err := s.sameFile(); err != nil {
+			return err
+		}
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -224,6 +227,9 @@ func (s *Store) commit(batch []*job) {
 		s.statMu.Unlock()
 		return nil
 	}()
+	if err != nil {
+		s.afterFailure(err)
+	}
 	for i, j := range batch {
 		e := errs[i]
 		if err != nil {
