@@ -46,6 +46,7 @@ capture time); a record without one is judged with your current secret.`,
 		RunE: func(c *cobra.Command, args []string) error { return importRun(c, f, o, args[0]) },
 	}
 	c.Flags().StringArrayVar(&o.secrets, "secret", nil, "judge records that carry no verdict with this secret (env VIDEONEST_WEBHOOK_SECRET)")
+	addSecretFileFlag(c.Flags(), &o.secrets)
 	return c
 }
 

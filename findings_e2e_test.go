@@ -1,0 +1,63 @@
+package main
+
+// Smaller findings of the hostile-load review, against the built binary:
+// secrets kept off the command line, refused when blank, and what came from
+// outside (captures and imports alike) never reaching a terminal or a shell
+// as anything but text.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSecretFile reads the secret from a file (so ps never shows it),
+// and refuses a missing, empty or blank secret with one sentence.
+func TestSecretFile(t *testing.T) {
+	e := newEnv(t)
+	file := filepath.Join(e.dir, "secret")
+	os.WriteFile(file, []byte("\n  from-file\r\n\n"), 0o600)
+	p := e.start([]string{"listen", "--secret-file", file})
+	body := []byte(sampleBody)
+	if code, resp := post(t, p.URL+"/signed", body, map[string]string{"X-VideoNest-Signature": sign(body, "from-file")}); code != 200 {
+		t.Fatalf("signed with the file's secret: %d %s", code, resp)
+	}
+	if ev := p.next("request"); ev["signature"] != "valid" {
+		t.Errorf("signed with the file's secret: %v, want valid", ev["signature"])
+	}
+	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.cmd.Process.Pid))
+	if strings.Contains(string(cmdline), "from-file") {
+		t.Errorf("the secret is on listen's command line: %q", cmdline)
+	}
+	p.stop()
+	bodyFile := filepath.Join(e.dir, "body.json")
+	os.WriteFile(bodyFile, body, 0o600)
+	if out, errOut, code := e.run([]string{"verify", "--secret-file", file, "--signature", sign(body, "from-file"), bodyFile}); code != 0 {
+		t.Errorf("verify --secret-file: exit %d %s %s, want 0 (valid)", code, out, errOut)
+	}
+
+	blank := filepath.Join(e.dir, "blank")
+	os.WriteFile(blank, []byte(" \n\t\n"), 0o600)
+	for _, c := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"listen", "--secret-file", filepath.Join(e.dir, "missing")}, "", "cannot read the secret file"},
+		{[]string{"listen", "--secret-file", blank}, "", "holds no secret"},
+		{[]string{"listen", "--secret", "  "}, "", "only whitespace"},
+		{[]string{"verify", "--signature", "00", "-"}, "VIDEONEST_WEBHOOK_SECRET= \t", "only whitespace"},
+		{[]string{"config", "set", "secret", " , "}, "", "only whitespace"},
+	} {
+		var extra []string
+		if c.env != "" {
+			extra = append(extra, c.env)
+		}
+		_, errOut, code := e.run(c.args, extra...)
+		if code == 0 || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") > 1 {
+			t.Errorf("hookscope %q: exit %d, stderr %q; want a failure saying %q", c.args, code, errOut, c.want)
+		}
+	}
+}
