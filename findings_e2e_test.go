@@ -6,6 +6,8 @@ package main
 // as anything but text.
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,5 +61,32 @@ func TestSecretFile(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") > 1 {
 			t.Errorf("hookscope %q: exit %d, stderr %q; want a failure saying %q", c.args, code, errOut, c.want)
 		}
+	}
+}
+
+// TestImportedFieldsAreShownNotObeyed imports a record whose every text
+// field carries escape sequences and bidi marks, and checks that show,
+// list and the curl export print them as visible escapes.
+func TestImportedFieldsAreShownNotObeyed(t *testing.T) {
+	e := newEnv(t)
+	evil := "\x1b]0;pwned\x07\u009b2J\u202e\u200e\u200f\u061c"
+	line, _ := json.Marshal(map[string]any{
+		"id": "0m8x3k2v9a1c", "received_at": "2026-03-30T10:15:00Z", "method": "POST",
+		"path": "/p" + evil, "query": "q=" + evil, "host": "h" + evil, "remote_addr": "r" + evil,
+		"headers":     []map[string]string{{"name": "X-Evil" + evil, "value": evil}},
+		"body_base64": base64.StdEncoding.EncodeToString([]byte(`{"event":"video.` + evil + `"}`)),
+		"signature":   map[string]any{"status": "invalid", "scheme": "videonest" + evil, "detail": "d" + evil},
+	})
+	file := filepath.Join(e.dir, "evil.jsonl")
+	os.WriteFile(file, append(line, '\n'), 0o600)
+	e.mustRun("import", file)
+	for _, args := range [][]string{{"show", "0m8x"}, {"list"}, {"export", "--format", "curl"}} {
+		out := e.mustRun(args...)
+		if bad := terminalUnsafe(out); bad != "" {
+			t.Errorf("hookscope %v printed %s", args, bad)
+		}
+	}
+	if out := e.mustRun("show", "0m8x"); !strings.Contains(out, `videonest\x1b]0;pwned\x07`) {
+		t.Errorf("show does not show the scheme's escape visibly:\n%s", out)
 	}
 }

@@ -76,7 +76,7 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	fmt.Fprintf(w, "  Event      %s\n", san(ev))
 	fmt.Fprintf(w, "  Signature  %s", rec.Signature.Status.Label())
 	if rec.Signature.Scheme != "" {
-		fmt.Fprintf(w, " (%s)", rec.Signature.Scheme)
+		fmt.Fprintf(w, " (%s)", san(rec.Signature.Scheme))
 	}
 	if rec.Signature.Detail != "" {
 		fmt.Fprintf(w, ": %s", san(rec.Signature.Detail))
