@@ -90,3 +90,20 @@ func TestImportedFieldsAreShownNotObeyed(t *testing.T) {
 		t.Errorf("show does not show the scheme's escape visibly:\n%s", out)
 	}
 }
+
+// TestImportRefusesAFarFutureTime: a time the store cannot hold would wrap
+// to 1677; the import says so and stores nothing.
+func TestImportRefusesAFarFutureTime(t *testing.T) {
+	e := newEnv(t)
+	file := filepath.Join(e.dir, "future.jsonl")
+	os.WriteFile(file, []byte(`{"id":"0m8x3k2v9a1c","received_at":"2026-03-30T10:15:00Z","body_base64":"e30="}
+{"received_at":"9999-12-31T23:59:59Z","body_base64":"e30="}
+`), 0o600)
+	_, errOut, code := e.run([]string{"import", file})
+	if code != 1 || !strings.Contains(errOut, "outside the years 1678 to 2262") || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+		t.Errorf("import of a year-9999 time: exit %d, %q; want exit 1 and one sentence", code, errOut)
+	}
+	if out, _, _ := e.run([]string{"list", "--json"}); strings.Contains(out, "0m8x3k2v9a1c") {
+		t.Errorf("a refused file was partly imported: %s", out)
+	}
+}
