@@ -318,7 +318,7 @@ func TestSmugglingIsRefusedAndNeverForwarded(t *testing.T) {
 
 // terminalUnsafe names the first character in s that a terminal could obey:
 // C0 controls but newline and tab (a CR only as part of CR LF, which a
-// terminal's line discipline adds), DEL, C1 controls, bidi overrides, and
+// terminal's line discipline adds), DEL, C1 controls, bidi controls, and
 // bytes that are not UTF-8 (a lone 0x9b is CSI to 8-bit terminals).
 func terminalUnsafe(s string) string {
 	for i, r := range s {
@@ -327,7 +327,7 @@ func terminalUnsafe(s string) string {
 			return fmt.Sprintf("byte %#x at %d", s[i], i)
 		case r == '\r' && strings.HasPrefix(s[i:], "\r\n"), r == '\n', r == '\t':
 		case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f,
-			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
 			return fmt.Sprintf("%U at %d: %q", r, i, s[max(0, i-20):min(len(s), i+20)])
 		}
 	}

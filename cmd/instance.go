@@ -83,7 +83,7 @@ func runningListens(db string) []listenInstance {
 		if in.DB != db {
 			continue // another store in the same directory
 		}
-		if !processAlive(in.PID) {
+		if !processAlive(in.PID) || reused(in) {
 			os.Remove(path) // left by a listen that was killed
 			continue
 		}
@@ -94,3 +94,11 @@ func runningListens(db string) []listenInstance {
 }
 
 func processAlive(pid int) bool { return proc.Alive(pid) }
+
+// reused reports a state file whose pid now belongs to another process,
+// one that started after the listen wrote the file: trigger must not post
+// to whatever now listens on the old port.
+func reused(in listenInstance) bool {
+	after, ok := startedAfter(in.PID, in.StartedAt)
+	return ok && after
+}

@@ -174,6 +174,9 @@ func recordSummaryJSON(r *inspect.Record) map[string]any {
 	} else {
 		m["delivery"] = nil
 	}
+	if r.DuplicateOf != "" {
+		m["duplicate_of"] = r.DuplicateOf
+	}
 	addQueryBase64(m, r.Query)
 	if r.Refused != 0 {
 		m["refused"] = r.Refused

@@ -64,6 +64,7 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.IntVar(&o.port, "port", defaultPort, "local port (0 picks a free one, shown in the ready line)")
 	fs.StringVar(&o.tunnel, "tunnel", "auto", "public tunnel: auto (ngrok when a token is set), ngrok, none")
 	fs.StringArrayVar(&o.secrets, "secret", nil, "VideoNest signing secret; repeat for rotation (env VIDEONEST_WEBHOOK_SECRET)")
+	addSecretFileFlag(fs, &o.secrets)
 	fs.StringVar(&o.maxBody, "max-body", "10MiB", "largest body captured; larger ones get 413 (e.g. 512KB, 10MiB)")
 	fs.StringVar(&o.bodyBudget, "body-budget", "128MiB", "body bytes held in memory across all requests at once; past it a body waits 1s, then gets 503 (not stored)")
 	fs.BoolVar(&o.noTUI, "no-tui", false, "print one line per request instead of the terminal UI")

@@ -61,28 +61,7 @@ func newJSONEncoder(w io.Writer) *json.Encoder {
 type terminalSafeJSON struct{ w io.Writer }
 
 func (t terminalSafeJSON) Write(p []byte) (int, error) {
-	var out []byte
-	last := 0
-	for i := 0; i+1 < len(p); i++ {
-		var r rune
-		switch {
-		case p[i] == 0xc2 && p[i+1] >= 0x80 && p[i+1] <= 0x9f: // C1 controls
-			r = rune(p[i+1])
-		case p[i] == 0xe2 && i+2 < len(p) && p[i+1] == 0x80 && p[i+2] >= 0xaa && p[i+2] <= 0xae: // U+202A–E
-			r = 0x2000 | rune(p[i+2]&0x3f)
-		case p[i] == 0xe2 && i+2 < len(p) && p[i+1] == 0x81 && p[i+2] >= 0xa6 && p[i+2] <= 0xa9: // U+2066–9
-			r = 0x2040 | rune(p[i+2]&0x3f)
-		default:
-			continue
-		}
-		out = append(append(out, p[last:i]...), fmt.Sprintf(`\u%04x`, r)...)
-		last = i + utf8.RuneLen(r)
-		i = last - 1
-	}
-	if out == nil {
-		return t.w.Write(p)
-	}
-	if _, err := t.w.Write(append(out, p[last:]...)); err != nil {
+	if _, err := t.w.Write(payload.EscapeJSONText(p)); err != nil {
 		return 0, err
 	}
 	return len(p), nil

@@ -106,6 +106,14 @@ func (f *Factory) close() {
 // Secrets resolves signing secrets: --secret flags, else
 // VIDEONEST_WEBHOOK_SECRET, else the config file.
 func (f *Factory) Secrets(flags []string) ([]string, string, error) {
+	out, from, err := f.secrets(flags)
+	if err == nil {
+		err = checkSecrets(out, from)
+	}
+	return out, from, err
+}
+
+func (f *Factory) secrets(flags []string) ([]string, string, error) {
 	var out []string
 	for _, s := range flags {
 		if s != "" {

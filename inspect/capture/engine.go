@@ -233,12 +233,14 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The handler's answer is what the sender waits for: send while the
 		// row commits instead of after. A failed commit still answers 503,
 		// and the handler has then seen a copy, as with any provider retry.
-		rec.ID = e.cfg.Store.NewID(rec.ReceivedAt)
 		sent = make(chan *forward.Result, 1)
 		// The sender hanging up must not cancel the delivery: the webhook
-		// is stored, and the handler should still see it.
+		// is stored, and the handler should still see it. The forward gets
+		// its own copy: the store sets the id (and may change it on a
+		// clash) while the forward reads the record.
 		ctx := context.WithoutCancel(r.Context())
-		go func() { sent <- e.fwd.Send(ctx, rec, live, false) }()
+		cp := *rec
+		go func() { sent <- e.fwd.Send(ctx, &cp, live, false) }()
 	}
 
 	depart()
@@ -261,6 +263,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if sent != nil {
 		res := <-sent
+		res.Attempt.RequestID = rec.ID
 		e.fwd.Record(rec, res.Attempt)
 		forward.Relay(w, rec, res)
 		return
