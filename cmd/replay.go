@@ -191,7 +191,7 @@ func printReplay(f *Factory, asJSON bool, a *inspect.Attempt, body []byte) {
 	if asJSON {
 		enc := newJSONEncoder(f.IO.Out)
 		enc.Encode(map[string]any{"type": "forward", "id": a.RequestID, "url": a.URL, "status": a.Status,
-			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": true,
+			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": true, "edited": a.Edited,
 			"provider_timeout": a.TimedOutForProvider})
 		return
 	}
