@@ -90,8 +90,9 @@ type DelivererOptions struct {
 // in flight when it stops are tried again on the next start: at least
 // once, never lost.
 type Deliverer struct {
-	o    DelivererOptions
-	wake chan struct{}
+	o     DelivererOptions
+	wake  chan struct{}
+	sinks []string // the sinks it runs: the only rows it looks at
 
 	mu       sync.Mutex
 	inflight map[int64]bool
@@ -115,7 +116,14 @@ func NewDeliverer(o DelivererOptions) *Deliverer {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Deliverer{o: o, wake: make(chan struct{}, 1), inflight: map[int64]bool{},
+	sinks := []string{}
+	for name := range o.Sinks {
+		sinks = append(sinks, name)
+	}
+	if len(sinks) == 0 {
+		sinks = []string{""} // runs none: no row is its
+	}
+	return &Deliverer{o: o, wake: make(chan struct{}, 1), sinks: sinks, inflight: map[int64]bool{},
 		down: map[downKey]bool{}, sems: map[downKey]chan struct{}{}}
 }
 
@@ -142,7 +150,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	for {
 		d.dispatch(ctx, &wg)
 		wait := d.o.ProbeEvery
-		if at, ok, err := d.o.Store.NextDue(ctx); err == nil && ok {
+		if at, ok, err := d.o.Store.NextDue(ctx, d.sinks...); err == nil && ok {
 			if w := at.Sub(d.o.Now()); w > 0 && w < wait {
 				wait = w
 			}
@@ -170,7 +178,7 @@ func (d *Deliverer) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	if n >= d.o.MaxInFlight {
 		return
 	}
-	due, err := d.o.Store.Due(ctx, d.o.Now(), d.o.MaxInFlight+n)
+	due, err := d.o.Store.Due(ctx, d.o.Now(), d.o.MaxInFlight+n, d.sinks...)
 	if err != nil {
 		return
 	}

@@ -115,6 +115,9 @@ var migrations = []string{
 	ALTER TABLE attempts ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE attempts ADD COLUMN sent_body BLOB;
 	ALTER TABLE attempts ADD COLUMN outbox_id INTEGER NOT NULL DEFAULT 0;`,
+	// 4: a record the team relay brought in names the hookscope that
+	// captured it (its instance id); '' for a capture of this machine's own.
+	`ALTER TABLE requests ADD COLUMN relay TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the user_version this build writes.
