@@ -226,7 +226,11 @@ func (r *Relay) connected() {
 func (r *Relay) unreachable(err error) {
 	if err != nil {
 		r.mu.Lock()
-		r.lastErr = r.scrub(err)
+		// "no servers available" only repeats that the dial failed: keep
+		// the dial's own reason.
+		if r.lastErr == "" || !errors.Is(err, nats.ErrNoServers) {
+			r.lastErr = r.scrub(err)
+		}
 		r.mu.Unlock()
 	}
 	r.poke()
@@ -288,7 +292,7 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 		r.mu.Unlock()
 		// Connected, the backlog is only news when it empties: a count
 		// per second under load would drown the lines people read.
-		news := first || st.State != last.State || st.Detail != last.Detail ||
+		news := first || st.State != last.State ||
 			(st.State != "connected" && st.Pending != last.Pending) ||
 			(st.Pending == 0) != (last.Pending == 0)
 		if news && r.o.Bus != nil {
