@@ -319,8 +319,8 @@ func teamLine(t *inspect.TeamState) string {
 	switch t.State {
 	case "connected":
 		b += "NATS connected"
-	case "unreachable":
-		b += "NATS unreachable"
+	case "unreachable", "error":
+		b += "NATS " + t.State
 		if t.Detail != "" {
 			b += ": " + t.Detail
 		}

@@ -17,8 +17,10 @@ const (
 // TeamState is where the team relay stands, as every front end shows it:
 // "team: 12 waiting, NATS unreachable".
 type TeamState struct {
-	Role    string // "publish", "subscribe" or "publish+subscribe"
-	State   string // "connecting", "connected" or "unreachable"
+	Role string // "publish", "subscribe" or "publish+subscribe"
+	// "connecting", "connected", "unreachable", or "error": connected,
+	// but the server refused the stream or consumer (see Detail)
+	State   string
 	Pending int    // captures waiting to be published
 	Detail  string // one sentence when not connected: what failed, that it retries
 }

@@ -32,11 +32,9 @@ func (r *Relay) publishLoop(ctx context.Context, nc *nats.Conn, js jetstream.Jet
 		wait := time.Second
 		if nc.IsConnected() {
 			if !stream {
-				if _, err := r.ensureStream(ctx, js); err != nil {
-					r.unreachable(err)
-				} else {
-					stream = true
-				}
+				_, err := r.ensureStream(ctx, js)
+				r.refused(err)
+				stream = err == nil
 			}
 			if stream {
 				n, err := r.publishBatch(ctx, js)

@@ -75,10 +75,11 @@ type Relay struct {
 	o    Options
 	wake chan struct{}
 
-	mu      sync.Mutex
-	state   inspect.TeamState
-	lastErr string
-	changed chan struct{}
+	mu       sync.Mutex
+	state    inspect.TeamState
+	lastErr  string
+	setupErr string // connected, but NATS refused the stream or consumer
+	changed  chan struct{}
 }
 
 // Check says what is wrong with options before anything runs.
@@ -215,6 +216,22 @@ func (r *Relay) Run(ctx context.Context) error {
 	return nil
 }
 
+// refused records what NATS said when the stream or consumer could not be
+// set up ("" once it could): connected is not working.
+func (r *Relay) refused(err error) {
+	r.mu.Lock()
+	old := r.setupErr
+	r.setupErr = ""
+	if err != nil {
+		r.setupErr = r.scrub(err)
+	}
+	changed := old != r.setupErr
+	r.mu.Unlock()
+	if changed {
+		r.poke()
+	}
+}
+
 func (r *Relay) connected() {
 	r.mu.Lock()
 	r.lastErr = ""
@@ -272,6 +289,13 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 	first := true
 	for {
 		st := inspect.TeamState{Role: r.role(), State: "connected"}
+		r.mu.Lock()
+		setupErr := r.setupErr
+		r.mu.Unlock()
+		if nc.IsConnected() && setupErr != "" {
+			st.State = "error"
+			st.Detail = fmt.Sprintf("NATS at %s refused the team stream %s: %s; retrying", Mask(r.o.URL), r.o.Stream, setupErr)
+		}
 		if !nc.IsConnected() {
 			st.State = "unreachable"
 			r.mu.Lock()
@@ -292,7 +316,7 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 		r.mu.Unlock()
 		// Connected, the backlog is only news when it empties: a count
 		// per second under load would drown the lines people read.
-		news := first || st.State != last.State ||
+		news := first || st.State != last.State || (st.State == "error" && st.Detail != last.Detail) ||
 			(st.State != "connected" && st.Pending != last.Pending) ||
 			(st.Pending == 0) != (last.Pending == 0)
 		if news && r.o.Bus != nil {

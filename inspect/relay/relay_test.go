@@ -351,3 +351,31 @@ func TestDecodeRefusesWhatNoHookscopeSent(t *testing.T) {
 		t.Error("a message without headers was accepted")
 	}
 }
+
+func TestRefusedStreamIsSaid(t *testing.T) {
+	srv := natsServer(t, t.TempDir(), 0)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	// Another stream already holds the subjects: HOOKSCOPE cannot be made.
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "OTHER", Subjects: []string{"hookscope.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t)
+	capture(t, st, 1)
+	bus := &inspect.Bus{}
+	events := bus.Subscribe()
+	run(t, Options{URL: srv.ClientURL(), Publish: true, Instance: "p", Store: st, Bus: bus})
+	waitFor(t, "an error state", func() bool {
+		for _, e := range events.Drain() {
+			if e.Type == inspect.Team && e.Team.State == "error" && e.Team.Pending == 1 &&
+				bytes.Contains([]byte(e.Team.Detail), []byte("HOOKSCOPE")) {
+				return true
+			}
+		}
+		return false
+	})
+}

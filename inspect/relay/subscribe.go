@@ -50,8 +50,15 @@ func (r *Relay) consumer(ctx context.Context, js jetstream.JetStream) (jetstream
 	if err != nil {
 		return nil, err
 	}
+	filter := "hookscope." + token(r.o.Channel) + ".>"
 	c, err := s.Consumer(ctx, r.o.Consumer)
 	if err == nil {
+		// A new --channel for the same consumer: follow it from where the
+		// consumer stands, rather than silently read the old channel.
+		if cfg := c.CachedInfo().Config; cfg.FilterSubject != filter {
+			cfg.FilterSubject = filter
+			return s.UpdateConsumer(ctx, cfg)
+		}
 		return c, nil
 	}
 	if !errors.Is(err, jetstream.ErrConsumerNotFound) {
@@ -60,7 +67,7 @@ func (r *Relay) consumer(ctx context.Context, js jetstream.JetStream) (jetstream
 	cfg := jetstream.ConsumerConfig{
 		Durable:       r.o.Consumer,
 		Description:   "hookscope team relay subscriber",
-		FilterSubject: "hookscope." + token(r.o.Channel) + ".>",
+		FilterSubject: filter,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       AckWait,
 		MaxAckPending: 4 * storing,
@@ -75,6 +82,9 @@ func (r *Relay) consumer(ctx context.Context, js jetstream.JetStream) (jetstream
 
 func (r *Relay) consume(ctx context.Context, js jetstream.JetStream) error {
 	c, err := r.consumer(ctx, js)
+	if nc := js.Conn(); nc.IsConnected() {
+		r.refused(err) // only a connected server can refuse
+	}
 	if err != nil {
 		return err
 	}
@@ -114,10 +124,6 @@ func (r *Relay) store(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	id := h.Get(jetstream.MsgIDHeader)
-	if _, err := r.o.Store.Get(ctx, id); err == nil {
-		msg.Ack() // a redelivery, or a second subscription: a no-op
-		return
-	}
 	rec, _, err := decode(id, h, msg.Data())
 	if err != nil {
 		msg.Term() // no hookscope sent this: never stored, never sent again
@@ -130,7 +136,9 @@ func (r *Relay) store(ctx context.Context, msg jetstream.Msg) {
 	}
 	if err := r.o.Store.Insert(ctx, rec, owed...); err != nil {
 		if _, gerr := r.o.Store.Get(ctx, id); gerr == nil {
-			msg.Ack() // stored meanwhile by another message or process
+			// Already here (the id is the row's key): a redelivery, a
+			// second subscription, or this store's own capture.
+			msg.Ack()
 			return
 		}
 		if ctx.Err() == nil {
