@@ -114,6 +114,9 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 		if r.Duplicate {
 			ev += " (dup)"
 		}
+		if r.Relay != "" {
+			ev += " (team)"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, humanTime(r.ReceivedAt),
 			payload.SanitizeLine(r.Method), truncate(payload.SanitizeLine(r.URI()), 40),
 			payload.SanitizeLine(ev), r.Signature.Status.Label(), forwardLabel(r), sizeLabel(r))
@@ -180,6 +183,12 @@ func recordSummaryJSON(r *inspect.Record) map[string]any {
 	addQueryBase64(m, r.Query)
 	if r.Refused != 0 {
 		m["refused"] = r.Refused
+	}
+	// source says where the record came from: captured here, or brought
+	// by the team relay from the hookscope named in relay.
+	m["source"] = "local"
+	if r.Relay != "" {
+		m["source"], m["relay"] = "team", r.Relay
 	}
 	return m
 }

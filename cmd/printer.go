@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/inspect/relay"
 	"github.com/hookscope/hookscope/tunnel"
 )
 
@@ -27,6 +28,7 @@ type readyInfo struct {
 	ForwardTo    []string
 	Path         string
 	RegisterURL  string // public URL plus --path: what to paste into VideoNest
+	Team         *relay.Info
 }
 
 // printer is the headless front end: plain lines for people, NDJSON for
@@ -82,8 +84,12 @@ func (p *printer) ready(r readyInfo) {
 		if r.RegisterURL != "" {
 			reg = r.RegisterURL
 		}
-		p.enc.Encode(map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub, "register_url": reg,
-			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version})
+		m := map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub, "register_url": reg,
+			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version}
+		if r.Team != nil {
+			m["team"] = r.Team
+		}
+		p.enc.Encode(m)
 		return
 	}
 	fmt.Fprintf(p.w, "hookscope %s ready: %s", version, r.LocalURL)
@@ -94,6 +100,13 @@ func (p *printer) ready(r readyInfo) {
 		fmt.Fprintf(p.w, "  → %s", strings.Join(r.ForwardTo, ", "))
 	}
 	fmt.Fprintf(p.w, "  (store %s)\n", r.DB)
+	if t := r.Team; t != nil {
+		fmt.Fprintf(p.w, "Team relay: %s %s, stream %s", t.Role, t.URL, t.Stream)
+		if t.Consumer != "" {
+			fmt.Fprintf(p.w, ", consumer %s", t.Consumer)
+		}
+		fmt.Fprintln(p.w)
+	}
 	if r.RegisterURL != "" {
 		fmt.Fprintf(p.w, "Register in VideoNest (Settings → Webhooks → Add Endpoint): %s\n", r.RegisterURL)
 	}
@@ -172,6 +185,8 @@ func (p *printer) events(evs []inspect.Event) {
 			p.forward(e.Record, e.Attempt)
 		case inspect.StoreFail:
 			p.storeFail(e)
+		case inspect.Team:
+			p.team(e.Team)
 		}
 	}
 }
@@ -185,6 +200,9 @@ func (p *printer) request(r *inspect.Record) {
 		addQueryBase64(m, r.Query)
 		if r.Refused != 0 {
 			m["refused"] = r.Refused
+		}
+		if r.Relay != "" {
+			m["relay"] = r.Relay
 		}
 		p.enc.Encode(m)
 		return
@@ -204,6 +222,9 @@ func (p *printer) request(r *inspect.Record) {
 	b = append(append(b, "  "...), payload.HumanSize(r.Size)...)
 	if r.Refused != 0 {
 		b = strconv.AppendInt(append(b, "  refused "...), int64(r.Refused), 10)
+	}
+	if r.Relay != "" {
+		b = append(append(b, "  via team from "...), payload.SanitizeLine(r.Relay)...)
 	}
 	p.line = append(b, '\n')
 	p.w.Write(p.line)
@@ -255,4 +276,39 @@ func (p *printer) storeFail(e inspect.Event) {
 	}
 	fmt.Fprintf(p.w, "%s  NOT STORED  %s %s  503: %s\n", e.Record.ReceivedAt.Local().Format("15:04:05.000"),
 		payload.SanitizeLine(e.Record.Method), payload.SanitizeLine(e.Record.URI()), e.Err)
+}
+
+// team says where the team relay stands: NDJSON on stdout, a line for
+// people on stderr (it is status, not data).
+func (p *printer) team(t *inspect.TeamState) {
+	if p.json {
+		m := map[string]any{"type": "team", "role": t.Role, "state": t.State, "pending": t.Pending}
+		if t.Detail != "" {
+			m["detail"] = t.Detail
+		}
+		p.enc.Encode(m)
+		return
+	}
+	fmt.Fprintln(p.errOut, teamLine(t))
+}
+
+// teamLine is the relay's state in a few words: "team: 12 waiting, NATS
+// unreachable (…)".
+func teamLine(t *inspect.TeamState) string {
+	b := "team: "
+	if t.Pending > 0 {
+		b += strconv.Itoa(t.Pending) + " waiting to publish, "
+	}
+	switch t.State {
+	case "connected":
+		b += "NATS connected"
+	case "unreachable", "error":
+		b += "NATS " + t.State
+		if t.Detail != "" {
+			b += ": " + t.Detail
+		}
+	default:
+		b += "connecting to NATS"
+	}
+	return payload.SanitizeLine(b)
 }

@@ -11,7 +11,19 @@ const (
 	Captured  EventType = "request"     // a request was committed to the store
 	Forwarded EventType = "forward"     // a delivery to a handler finished
 	StoreFail EventType = "store_error" // a request was answered 503: not stored
+	Team      EventType = "team"        // the team relay's connection or backlog changed
 )
+
+// TeamState is where the team relay stands, as every front end shows it:
+// "team: 12 waiting, NATS unreachable".
+type TeamState struct {
+	Role string // "publish", "subscribe" or "publish+subscribe"
+	// "connecting", "connected", "unreachable", or "error": connected,
+	// but the server refused the stream or consumer (see Detail)
+	State   string
+	Pending int    // captures waiting to be published
+	Detail  string // one sentence when not connected: what failed, that it retries
+}
 
 // Event is what the session tells its front ends (TUI, printers, web). It
 // carries metadata only: a Record without its body and an Attempt without
@@ -22,6 +34,7 @@ type Event struct {
 	Record  *Record  // Captured, Forwarded, StoreFail: the record, Body nil
 	Attempt *Attempt // Forwarded: RespBody nil
 	Err     string   // StoreFail: why the request got a 503
+	Team    *TeamState
 }
 
 // DefaultQueue is how many events a subscriber may fall behind by before
