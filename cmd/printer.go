@@ -292,23 +292,5 @@ func (p *printer) team(t *inspect.TeamState) {
 	fmt.Fprintln(p.errOut, teamLine(t))
 }
 
-// teamLine is the relay's state in a few words: "team: 12 waiting, NATS
-// unreachable (…)".
-func teamLine(t *inspect.TeamState) string {
-	b := "team: "
-	if t.Pending > 0 {
-		b += strconv.Itoa(t.Pending) + " waiting to publish, "
-	}
-	switch t.State {
-	case "connected":
-		b += "NATS connected"
-	case "unreachable", "error":
-		b += "NATS " + t.State
-		if t.Detail != "" {
-			b += ": " + t.Detail
-		}
-	default:
-		b += "connecting to NATS"
-	}
-	return payload.SanitizeLine(b)
-}
+// teamLine is the relay's state in a few words, made terminal-safe.
+func teamLine(t *inspect.TeamState) string { return payload.SanitizeLine(t.Summary()) }

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"strconv"
 	"sync"
 )
 
@@ -23,6 +24,27 @@ type TeamState struct {
 	State   string
 	Pending int    // captures waiting to be published
 	Detail  string // one sentence when not connected: what failed, that it retries
+}
+
+// Summary is the relay's state in the words every front end uses: "team:
+// 12 waiting to publish, NATS unreachable: …".
+func (t TeamState) Summary() string {
+	b := "team: "
+	if t.Pending > 0 {
+		b += strconv.Itoa(t.Pending) + " waiting to publish, "
+	}
+	switch t.State {
+	case "connected":
+		b += "NATS connected"
+	case "unreachable", "error":
+		b += "NATS " + t.State
+		if t.Detail != "" {
+			b += ": " + t.Detail
+		}
+	default:
+		b += "connecting to NATS"
+	}
+	return b
 }
 
 // Event is what the session tells its front ends (TUI, printers, web). It

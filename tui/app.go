@@ -128,7 +128,7 @@ func newModel(ctx context.Context, o Options) Model {
 		o: o, ctx: ctx, keys: k, st: st,
 		header: header.New(st, header.Config{
 			LocalURL: o.LocalURL, PublicURL: o.PublicURL, HasTunnel: o.Tunnel != nil,
-			Targets: o.Targets, HasHealth: o.Health != nil, SecretMask: o.SecretMask,
+			Targets: o.Targets, HasHealth: o.Health != nil, SecretMask: o.SecretMask, Team: o.Team,
 		}),
 		list:      list.New(ctx, o.Backend, k, st, o.Now),
 		detail:    detail.New(ctx, o.Backend, k, st, o.Now, o.SecretMask),
