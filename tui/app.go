@@ -55,6 +55,7 @@ type Options struct {
 	LocalURL, PublicURL string                     // PublicURL "" when there is no tunnel
 	Tunnel              <-chan inspect.TunnelEvent // nil when there is no tunnel
 	Targets             []string                   // forward targets; empty when not forwarding
+	Team                string                     // the team relay's server and consumer; "" without one
 
 	// Health probes the forward target; nil means nothing to probe.
 	Health func(ctx context.Context) error
