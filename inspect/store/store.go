@@ -71,7 +71,7 @@ type Store struct {
 
 	checkMu  sync.Mutex
 	checked  bool  // the file passed Check in this process, or had a stamp
-	verified bool  // this process ran quick_check on the file and it passed
+	verified bool  // the file passed quick_check here, or matched a stamp that did
 	damaged  error // set for good once the file is known to be damaged
 
 	// arriving counts requests a capture handler is working on that have
