@@ -1,0 +1,186 @@
+package forward
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// A handler that took a POST and then died without answering (a panic,
+// a crash) must not get it a second time: the request reached it. net/http's
+// Transport never retries a POST once its bytes went out; h1 took any
+// failure before the first answer byte on a reused connection for a
+// server closing an idle one.
+func TestH1NeverSendsAPostTwice(t *testing.T) {
+	st := newStore(t)
+	rec := captured(t, st, `{"event":"video.failed"}`)
+	var got atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if got.Add(1) == 2 {
+			panic(http.ErrAbortHandler) // the handler crashes: the connection closes, no answer
+		}
+		w.WriteHeader(200)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	defer srv.Close()
+	f := New(Options{Store: st, Timeout: 5 * time.Second})
+	defer f.Close()
+	if a := f.Send(context.Background(), rec, srv.URL, false).Attempt; a.Status != 200 {
+		t.Fatalf("first: %+v", a)
+	}
+	// The second goes over the kept-alive connection, and the handler dies.
+	a := f.Send(context.Background(), rec, srv.URL, false).Attempt
+	if n := got.Load(); n != 2 {
+		t.Errorf("the handler got the second POST %d times, want once (attempt %+v)", n-1, a)
+	}
+	if a.Status != 0 || !strings.Contains(a.Error, "without an answer") {
+		t.Errorf("second attempt: %+v", a)
+	}
+}
+
+// A connection the handler closed while idle (Node closes them after 5 s)
+// is not used again: the next request goes out on a fresh one and is
+// delivered, once.
+func TestH1IdleConnectionClosedByTheHandler(t *testing.T) {
+	st := newStore(t)
+	rec := captured(t, st, `{"event":"video.failed"}`)
+	var got atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got.Add(1)
+		w.WriteHeader(204)
+	}))
+	srv.Config.IdleTimeout = 50 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	f := New(Options{Store: st, Timeout: 5 * time.Second})
+	defer f.Close()
+	for i := range 3 {
+		if a := f.Send(context.Background(), rec, srv.URL, false).Attempt; a.Status != 204 {
+			t.Fatalf("send %d: %+v", i, a)
+		}
+		time.Sleep(200 * time.Millisecond) // past the handler's idle timeout
+	}
+	if n := got.Load(); n != 3 {
+		t.Errorf("handler got %d requests, want 3", n)
+	}
+}
+
+// rawServer answers every connection with fn.
+func rawServer(t *testing.T, fn func(c net.Conn, br *bufio.Reader)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				fn(c, bufio.NewReader(c))
+			}()
+		}
+	}()
+	return "http://" + l.Addr().String()
+}
+
+// readRequest reads one request and its body.
+func readRequest(br *bufio.Reader) error {
+	r, err := http.ReadRequest(br)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, r.Body)
+	return err
+}
+
+// Chunked answers with trailers, a close-delimited answer, a HEAD: the
+// answer is read whole and the connection kept only when it can be.
+func TestH1AnswerShapes(t *testing.T) {
+	st := newStore(t)
+	rec := captured(t, st, `{}`)
+	var conns atomic.Int32
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		conns.Add(1)
+		for {
+			r, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, r.Body)
+			switch r.URL.Path {
+			case "/chunked":
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"+
+					"3\r\nabc\r\n2\r\nde\r\n0\r\nX-Sum: 5\r\n\r\n")
+			case "/head":
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n")
+			case "/close":
+				io.WriteString(c, "HTTP/1.1 200 OK\r\n\r\nuntil close")
+				return
+			}
+		}
+	})
+	f := New(Options{Store: st, Timeout: 5 * time.Second})
+	defer f.Close()
+	res := f.Send(context.Background(), rec, url+"/chunked", false)
+	if res.Attempt.Status != 200 || string(res.Body) != "abcde" {
+		t.Errorf("chunked: %+v %q", res.Attempt, res.Body)
+	}
+	head := *rec
+	head.Method, head.Body = "HEAD", nil
+	res = f.Send(context.Background(), &head, url+"/head", false)
+	if res.Attempt.Status != 200 || len(res.Body) != 0 {
+		t.Errorf("head: %+v %q", res.Attempt, res.Body)
+	}
+	res = f.Send(context.Background(), rec, url+"/close", false)
+	if res.Attempt.Status != 200 || string(res.Body) != "until close" {
+		t.Errorf("close-delimited: %+v %q", res.Attempt, res.Body)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for three answers that allowed reuse, want 1", n)
+	}
+	res = f.Send(context.Background(), rec, url+"/chunked", false)
+	if res.Attempt.Status != 200 || conns.Load() != 2 {
+		t.Errorf("after a close-delimited answer: %+v, %d connections", res.Attempt, conns.Load())
+	}
+}
+
+// A target with TLS: a self-signed certificate is refused with a remedy,
+// and taken with --skip-verify.
+func TestH1SelfSignedHTTPS(t *testing.T) {
+	st := newStore(t)
+	rec := captured(t, st, `{}`)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(202)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	defer srv.Close()
+	f := New(Options{Store: st, Timeout: 5 * time.Second})
+	defer f.Close()
+	a := f.Send(context.Background(), rec, srv.URL, false).Attempt
+	if a.Status != 0 || !strings.Contains(a.Error, "--skip-verify") {
+		t.Errorf("self-signed without --skip-verify: %+v", a)
+	}
+	g := New(Options{Store: st, Timeout: 5 * time.Second, SkipVerify: true})
+	defer g.Close()
+	for range 2 {
+		if a := g.Send(context.Background(), rec, srv.URL, false).Attempt; a.Status != 202 {
+			t.Errorf("self-signed with --skip-verify: %+v", a)
+		}
+	}
+}
