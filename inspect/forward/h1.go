@@ -36,10 +36,25 @@ type h1 struct {
 
 type h1conn struct {
 	net.Conn
-	br    *bufio.Reader
-	bw    *bufio.Writer
-	wrote int64      // bytes that reached the connection
-	idle  chan error // while pooled: watch's outcome
+	br *bufio.Reader
+	bw *bufio.Writer
+	// wrote counts the bytes that reached the connection; limit the bytes
+	// br may still read (the header block's bound, see maxAnswerHeader).
+	wrote, limit int64
+	idle         chan error // while pooled: watch's outcome
+}
+
+// Read lets br read at most limit bytes more.
+func (c *h1conn) Read(p []byte) (int, error) {
+	if c.limit <= 0 {
+		return 0, errHeaderTooLarge
+	}
+	if int64(len(p)) > c.limit {
+		p = p[:c.limit]
+	}
+	n, err := c.Conn.Read(p)
+	c.limit -= int64(n)
+	return n, err
 }
 
 func (c *h1conn) Write(p []byte) (int, error) {
@@ -47,6 +62,14 @@ func (c *h1conn) Write(p []byte) (int, error) {
 	c.wrote += int64(n)
 	return n, err
 }
+
+// maxAnswerHeader bounds an answer's header block, 1xx answers before it
+// included, as net/http's Transport did (MaxResponseHeaderBytes): a
+// handler that sends headers, or informational answers, without end costs
+// bounded memory and fails the try.
+const maxAnswerHeader = 10 << 20
+
+var errHeaderTooLarge = fmt.Errorf("the handler's answer headers (1xx answers included) are larger than %d MiB", maxAnswerHeader>>20)
 
 // line is one header line as it goes out.
 type line struct{ name, value string }
@@ -116,7 +139,7 @@ func (h *h1) exchange(ctx context.Context, c *h1conn, method string, u *neturl.U
 			}
 		}
 	}()
-	c.wrote = 0
+	c.wrote, c.limit = 0, maxAnswerHeader
 	writeRequest(c.bw, method, u, lines, body)
 	if err := c.bw.Flush(); err != nil {
 		return nil, nil, false, false, staleOr(err)
@@ -128,6 +151,9 @@ func (h *h1) exchange(ctx context.Context, c *h1conn, method string, u *neturl.U
 	for {
 		resp, err = http.ReadResponse(c.br, req)
 		if err != nil {
+			if c.limit <= 0 {
+				err = errHeaderTooLarge
+			}
 			return nil, nil, false, false, err
 		}
 		// 1xx answers (100 Continue to a sender's Expect) come before the
@@ -137,6 +163,7 @@ func (h *h1) exchange(ctx context.Context, c *h1conn, method string, u *neturl.U
 		}
 		break
 	}
+	c.limit = 1<<63 - 1 // the body has its own bound
 	answer, err = readAnswer(resp.Body, resp.ContentLength)
 	if err != nil {
 		return nil, nil, false, false, err
@@ -250,6 +277,7 @@ func (h *h1) get(ctx context.Context, key string, u *neturl.URL) (*h1conn, bool,
 // connection for the same reason.
 func (c *h1conn) watch() {
 	c.idle = make(chan error, 1)
+	c.limit = 1
 	go func() {
 		_, err := c.br.Peek(1)
 		if err == nil || !isTimeout(err) {

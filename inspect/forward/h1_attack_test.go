@@ -109,6 +109,63 @@ func readRequest(br *bufio.Reader) error {
 	return err
 }
 
+// A handler's answer whose header block never ends costs bounded memory
+// and fails the attempt, as net/http's Transport (10 MiB of headers) did.
+func TestH1EndlessAnswerHeaderIsRefused(t *testing.T) {
+	st := newStore(t)
+	rec := captured(t, st, `{}`)
+	var sent atomic.Int64
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if readRequest(br) != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+		line := "X-Pad: " + strings.Repeat("a", 1000) + "\r\n"
+		for sent.Load() < 64<<20 { // bounded: 64 MiB at most
+			if _, err := io.WriteString(c, line); err != nil {
+				return
+			}
+			sent.Add(int64(len(line)))
+		}
+		io.WriteString(c, "Content-Length: 0\r\n\r\n")
+	})
+	f := New(Options{Store: st, Timeout: 30 * time.Second})
+	defer f.Close()
+	a := f.Send(context.Background(), rec, url, false).Attempt
+	if a.Status != 0 || a.Error == "" {
+		t.Errorf("a %d MiB header block was taken: status %d, %d header lines", sent.Load()>>20, a.Status, len(a.RespHeaders))
+	}
+	if n := sent.Load(); n > 24<<20 {
+		t.Errorf("h1 read %d MiB of header before giving up", n>>20)
+	}
+}
+
+// Informational answers without end are refused once their headers pass
+// the bound, as net/http's Transport did, rather than read until the
+// delivery's timeout (forever with --forward-timeout 0).
+func TestH1EndlessInformationalAnswers(t *testing.T) {
+	st := newStore(t)
+	rec := captured(t, st, `{}`)
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if readRequest(br) != nil {
+			return
+		}
+		const info = "HTTP/1.1 102 Processing\r\n\r\n"
+		for range (64 << 20) / len(info) { // bounded: 64 MiB
+			if _, err := io.WriteString(c, info); err != nil {
+				return
+			}
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	})
+	f := New(Options{Store: st, Timeout: 30 * time.Second})
+	defer f.Close()
+	a := f.Send(context.Background(), rec, url, false).Attempt
+	if a.Status != 0 || !strings.Contains(a.Error, "1xx") {
+		t.Errorf("64 MiB of informational answers were read through: %+v", a)
+	}
+}
+
 // Chunked answers with trailers, a close-delimited answer, a HEAD: the
 // answer is read whole and the connection kept only when it can be.
 func TestH1AnswerShapes(t *testing.T) {
