@@ -141,10 +141,14 @@ func (h *h1) exchange(ctx context.Context, c *h1conn, method string, u *neturl.U
 	}()
 	c.wrote, c.limit = 0, maxAnswerHeader
 	writeRequest(c.bw, method, u, lines, body)
-	if err := c.bw.Flush(); err != nil {
-		return nil, nil, false, false, staleOr(err)
-	}
-	if _, err := c.br.Peek(1); err != nil {
+	if werr := c.bw.Flush(); werr != nil {
+		// A handler may answer before it reads the body (a 413 from a
+		// size limit) and close: its answer is waiting to be read, and is
+		// what happened, rather than the write that failed after it.
+		if _, err := c.br.Peek(1); err != nil {
+			return nil, nil, false, false, staleOr(werr)
+		}
+	} else if _, err := c.br.Peek(1); err != nil {
 		return nil, nil, false, false, staleOr(err)
 	}
 	req := &http.Request{Method: method, URL: u}

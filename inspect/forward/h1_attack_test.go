@@ -217,6 +217,39 @@ func TestH1AnswerShapes(t *testing.T) {
 	}
 }
 
+// A handler that refuses a large body before reading it (Express's 100 kB
+// limit answers 413) is heard: its answer, not "closed the connection".
+func TestH1EarlyAnswerToALargeBody(t *testing.T) {
+	st := newStore(t)
+	rec := captured(t, st, strings.Repeat("x", 32<<20))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+	}))
+	defer srv.Close()
+	f := New(Options{Store: st, Timeout: 10 * time.Second})
+	defer f.Close()
+	a := f.Send(context.Background(), rec, srv.URL, false).Attempt
+	if a.Status != 413 {
+		t.Errorf("the handler's 413 was lost: %+v", a)
+	}
+}
+
+// A handler that drops the connection halfway through the body is said to
+// have closed it, in the words every other such failure gets.
+func TestH1ClosedMidBody(t *testing.T) {
+	st := newStore(t)
+	rec := captured(t, st, strings.Repeat("x", 32<<20))
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		br.ReadString('\n') // the request line, then gone with the rest unread
+	})
+	f := New(Options{Store: st, Timeout: 10 * time.Second})
+	defer f.Close()
+	a := f.Send(context.Background(), rec, url, false).Attempt
+	if a.Status != 0 || !strings.Contains(a.Error, "closed the connection without an answer") {
+		t.Errorf("closed mid-body: %+v", a.Error)
+	}
+}
+
 // A target with TLS: a self-signed certificate is refused with a remedy,
 // and taken with --skip-verify.
 func TestH1SelfSignedHTTPS(t *testing.T) {
