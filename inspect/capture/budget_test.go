@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 )
 
 // A body of exactly 64 KiB is of webhook size: it may use the reserve that
@@ -41,3 +42,41 @@ func TestA64KiBBodyUsesTheReserve(t *testing.T) {
 type onlyReader struct{ r io.Reader }
 
 func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+// A body that declares more than 64 KiB is a large one from its first
+// byte: growing through 4, 8 … 64 KiB it must not take the reserve kept
+// for webhook-sized bodies. Senders that declare 1 MiB and stall after
+// 64 KiB took it all, and a 1 KiB webhook then got 503.
+func TestDeclaredLargeBodiesLeaveTheReserve(t *testing.T) {
+	e := New(Config{BodyBudget: 1 << 20, MaxBody: 1 << 20})
+	large := e.budget.free - e.budget.reserve
+	if !e.budget.acquire(context.Background(), large, 1<<20, 0) {
+		t.Fatal("cannot take the budget")
+	}
+	defer e.budget.release(large)
+	stall := make(chan struct{})
+	defer close(stall)
+	done := make(chan int64, 4)
+	for range 4 { // 4 × 64 KiB: twice the 128 KiB reserve
+		go func() {
+			rd := io.MultiReader(bytes.NewReader(bytes.Repeat([]byte{'a'}, smallBody)), stalled(stall))
+			_, held, _, _ := e.readBody(context.Background(), onlyReader{rd}, 1<<20, 1<<20)
+			done <- held
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // the stalled senders have what they could take
+	body := bytes.Repeat([]byte{'w'}, 1<<10)
+	got, held, _, err := e.readBody(context.Background(), onlyReader{bytes.NewReader(body)}, int64(len(body)), 1<<20)
+	e.budget.release(held)
+	if err != nil || !bytes.Equal(got, body) {
+		t.Errorf("a 1 KiB webhook beside senders stalled after 64 KiB of a declared 1 MiB: %v", err)
+	}
+}
+
+// stalled is a reader that gives nothing until stop closes.
+type stalled chan struct{}
+
+func (s stalled) Read(p []byte) (int, error) {
+	<-s
+	return 0, io.ErrUnexpectedEOF
+}

@@ -358,7 +358,14 @@ func (e *Engine) readBody(ctx context.Context, rd io.Reader, declared, max int64
 	}
 	grow := func(want int64) bool {
 		want = min(want, limit)
-		if !e.budget.acquire(ctx, want-int64(cap(body)), want, budgetWait) {
+		// Judged by what it declares, not by what has come: a body that
+		// declares more than 64 KiB never takes the small bodies' reserve,
+		// however little of it has arrived.
+		total := want
+		if declared > total {
+			total = declared
+		}
+		if !e.budget.acquire(ctx, want-int64(cap(body)), total, budgetWait) {
 			return false
 		}
 		held += want - int64(cap(body))
