@@ -159,3 +159,54 @@ func TestShowSanitisesADeliverysLastError(t *testing.T) {
 		t.Errorf("show printed the handler's control bytes:\n%q", out)
 	}
 }
+
+// TestWebhookSizedBodiesBesideStalledLargeOnes: 160 connections declare
+// 1 MiB bodies, send 60 KiB and stall, more than an 8 MiB --body-budget
+// holds; webhooks of 1 KiB and of exactly 64 KiB, declared and chunked,
+// arriving beside them are every one stored (200): the reserve is theirs.
+func TestWebhookSizedBodiesBesideStalledLargeOnes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := e.start([]string{"listen", "--secret", "k", "--body-budget", "8MiB", "--max-body", "2MiB"})
+	addr := strings.TrimPrefix(p.URL, "http://")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 160 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "POST /large/%d HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", i, 1<<20)
+			c.Write(bytes.Repeat([]byte{'m'}, 60<<10))
+			select { // stalled, within the server's 10 s body idle timeout
+			case <-stop:
+			case <-time.After(8 * time.Second):
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+	time.Sleep(500 * time.Millisecond) // the stalled bodies have taken what they may
+	for i, size := range []int{1 << 10, 64 << 10} {
+		for _, chunked := range []bool{false, true} {
+			body := bytes.Repeat([]byte{'s'}, size)
+			var rd io.Reader = bytes.NewReader(body)
+			if chunked {
+				rd = io.MultiReader(rd) // no length: sent chunked
+			}
+			req, _ := http.NewRequest("POST", fmt.Sprintf("%s/small/%d/%v", p.URL, i, chunked), rd)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("a %d-byte webhook (chunked %v) beside stalled large bodies: %d %s", size, chunked, resp.StatusCode, msg)
+			}
+		}
+	}
+}
