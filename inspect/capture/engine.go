@@ -359,11 +359,18 @@ func (e *Engine) readBody(ctx context.Context, rd io.Reader, declared, max int64
 	}
 	limit := max + 1 // room to notice a body past max
 	if declared >= 0 {
-		limit = declared + 1 // room to read the EOF without growing
+		limit = declared
 	}
 	grow := func(want int64) bool {
 		want = min(want, limit)
-		if !e.budget.acquire(ctx, want-int64(cap(body)), want, budgetWait) {
+		// Judged by what it declares, not by what has come: a body that
+		// declares more than 64 KiB never takes the small bodies' reserve,
+		// however little of it has arrived.
+		total := want
+		if declared > total {
+			total = declared
+		}
+		if !e.budget.acquire(ctx, want-int64(cap(body)), total, budgetWait) {
 			return false
 		}
 		held += want - int64(cap(body))
@@ -378,11 +385,33 @@ func (e *Engine) readBody(ctx context.Context, rd io.Reader, declared, max int64
 	for {
 		if len(body) == cap(body) {
 			if int64(len(body)) >= limit {
-				break
+				break // all that was declared, or past max
+			}
+			// The body may end here: look before taking more room, so
+			// one of exactly 64 KiB stays of webhook size (budget's
+			// reserve).
+			var one [1]byte
+			n, rerr := rd.Read(one[:])
+			if n == 0 {
+				if rerr == io.EOF {
+					break
+				}
+				if rerr != nil {
+					return body, held, false, rerr
+				}
+				continue
 			}
 			if !grow(2 * int64(cap(body))) {
 				return body, held, false, errNoRoom
 			}
+			body = append(body, one[0])
+			if rerr == io.EOF {
+				break
+			}
+			if rerr != nil {
+				return body, held, false, rerr
+			}
+			continue
 		}
 		n, rerr := rd.Read(body[len(body):cap(body)])
 		body = body[:len(body)+n]

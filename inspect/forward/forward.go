@@ -306,7 +306,7 @@ func describe(err error, url string, timeout time.Duration) string {
 		return fmt.Sprintf("the handler at %s did not answer within %s (--forward-timeout)", url, timeout)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Sprintf("the handler at %s refused the connection (is it running?)", url)
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Sprintf("the handler at %s closed the connection without an answer", url)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Sprintf("the handler at %s did not answer within %s (--forward-timeout)", url, timeout)

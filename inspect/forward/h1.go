@@ -38,7 +38,38 @@ type h1conn struct {
 	net.Conn
 	br *bufio.Reader
 	bw *bufio.Writer
+	// wrote counts the bytes that reached the connection; limit the bytes
+	// br may still read (the header block's bound, see maxAnswerHeader).
+	wrote, limit int64
+	idle         chan error // while pooled: watch's outcome
 }
+
+// Read lets br read at most limit bytes more.
+func (c *h1conn) Read(p []byte) (int, error) {
+	if c.limit <= 0 {
+		return 0, errHeaderTooLarge
+	}
+	if int64(len(p)) > c.limit {
+		p = p[:c.limit]
+	}
+	n, err := c.Conn.Read(p)
+	c.limit -= int64(n)
+	return n, err
+}
+
+func (c *h1conn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.wrote += int64(n)
+	return n, err
+}
+
+// maxAnswerHeader bounds an answer's header block, 1xx answers before it
+// included, as net/http's Transport did (MaxResponseHeaderBytes): a
+// handler that sends headers, or informational answers, without end costs
+// bounded memory and fails the try.
+const maxAnswerHeader = 10 << 20
+
+var errHeaderTooLarge = fmt.Errorf("the handler's answer headers (1xx answers included) are larger than %d MiB", maxAnswerHeader>>20)
 
 // line is one header line as it goes out.
 type line struct{ name, value string }
@@ -71,9 +102,12 @@ func (h *h1) do(ctx context.Context, method string, u *neturl.URL, lines []line,
 			return nil, nil, false, err
 		}
 		resp, answer, cut, reuse, err := h.exchange(ctx, c, method, u, lines, body)
-		if err != nil && reused && try == 0 && errors.Is(err, errStale) {
-			// The server closed an idle connection as we reused it: the
-			// request never reached a handler, so sending it again is safe.
+		if err != nil && reused && try == 0 && errors.Is(err, errStale) && (c.wrote == 0 || idempotent(method)) {
+			// The server closed an idle connection as we reused it. Sent
+			// again only when no byte of it went out, or when the method
+			// is safe to repeat: a POST that went out may have reached a
+			// handler that then died, and must not reach it twice (what
+			// net/http's Transport does too).
 			c.Close()
 			continue
 		}
@@ -105,17 +139,25 @@ func (h *h1) exchange(ctx context.Context, c *h1conn, method string, u *neturl.U
 			}
 		}
 	}()
+	c.wrote, c.limit = 0, maxAnswerHeader
 	writeRequest(c.bw, method, u, lines, body)
-	if err := c.bw.Flush(); err != nil {
-		return nil, nil, false, false, staleOr(err)
-	}
-	if _, err := c.br.Peek(1); err != nil {
+	if werr := c.bw.Flush(); werr != nil {
+		// A handler may answer before it reads the body (a 413 from a
+		// size limit) and close: its answer is waiting to be read, and is
+		// what happened, rather than the write that failed after it.
+		if _, err := c.br.Peek(1); err != nil {
+			return nil, nil, false, false, staleOr(werr)
+		}
+	} else if _, err := c.br.Peek(1); err != nil {
 		return nil, nil, false, false, staleOr(err)
 	}
 	req := &http.Request{Method: method, URL: u}
 	for {
 		resp, err = http.ReadResponse(c.br, req)
 		if err != nil {
+			if c.limit <= 0 {
+				err = errHeaderTooLarge
+			}
 			return nil, nil, false, false, err
 		}
 		// 1xx answers (100 Continue to a sender's Expect) come before the
@@ -125,6 +167,7 @@ func (h *h1) exchange(ctx context.Context, c *h1conn, method string, u *neturl.U
 		}
 		break
 	}
+	c.limit = 1<<63 - 1 // the body has its own bound
 	answer, err = readAnswer(resp.Body, resp.ContentLength)
 	if err != nil {
 		return nil, nil, false, false, err
@@ -173,6 +216,16 @@ func writeRequest(w *bufio.Writer, method string, u *neturl.URL, lines []line, b
 	w.Write(body)
 }
 
+// idempotent: methods a server may get twice to the same effect, which
+// net/http's Transport sends again on a connection that failed.
+func idempotent(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	return false
+}
+
 // bodyExpected: methods whose requests carry a length even when empty, as
 // net/http sends them.
 func bodyExpected(method string) bool {
@@ -184,14 +237,22 @@ func bodyExpected(method string) bool {
 }
 
 func (h *h1) get(ctx context.Context, key string, u *neturl.URL) (*h1conn, bool, error) {
-	h.mu.Lock()
-	if cs := h.idle[key]; len(cs) > 0 {
+	for {
+		h.mu.Lock()
+		cs := h.idle[key]
+		if len(cs) == 0 {
+			h.mu.Unlock()
+			break
+		}
 		c := cs[len(cs)-1]
 		h.idle[key] = cs[:len(cs)-1]
 		h.mu.Unlock()
+		if !c.wake() {
+			c.Close()
+			continue
+		}
 		return c, true, nil
 	}
-	h.mu.Unlock()
 	nc, err := h.dialer.DialContext(ctx, "tcp", hostPort(u))
 	if err != nil {
 		return nil, false, err
@@ -209,7 +270,40 @@ func (h *h1) get(ctx context.Context, key string, u *neturl.URL) (*h1conn, bool,
 		}
 		nc = tc
 	}
-	return &h1conn{Conn: nc, br: bufio.NewReaderSize(nc, 4<<10), bw: bufio.NewWriterSize(nc, 4<<10)}, false, nil
+	c := &h1conn{Conn: nc}
+	c.br, c.bw = bufio.NewReaderSize(c, 4<<10), bufio.NewWriterSize(c, 4<<10)
+	return c, false, nil
+}
+
+// watch reads from an idle connection until it is taken again: a server
+// closing it (Node does after 5 s) or writing to it makes it unfit to
+// carry a request. net/http's Transport keeps a reader on every idle
+// connection for the same reason.
+func (c *h1conn) watch() {
+	c.idle = make(chan error, 1)
+	c.limit = 1
+	go func() {
+		_, err := c.br.Peek(1)
+		if err == nil || !isTimeout(err) {
+			c.Close() // closed by the server: free the descriptor now
+		}
+		c.idle <- err
+	}()
+}
+
+// wake stops watch's reader and reports whether the connection can carry
+// a request: only a reader that was stopped, with nothing read, says so.
+func (c *h1conn) wake() bool {
+	c.SetReadDeadline(time.Unix(1, 0))
+	err := <-c.idle
+	c.idle = nil
+	c.SetReadDeadline(time.Time{})
+	return err != nil && isTimeout(err) && c.br.Buffered() == 0
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (h *h1) put(key string, c *h1conn) {
@@ -219,6 +313,7 @@ func (h *h1) put(key string, c *h1conn) {
 		c.Close()
 		return
 	}
+	c.watch()
 	h.idle[key] = append(h.idle[key], c)
 }
 
