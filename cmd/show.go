@@ -129,7 +129,7 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 
 // deliveryLine says where one owed delivery stands, for people.
 func deliveryLine(d *inspect.Delivery, now time.Time) string {
-	return fmt.Sprintf("%s → %s  %s", d.Sink, payload.SanitizeLine(d.Target), inspect.DeliverySummary(d, now))
+	return fmt.Sprintf("%s → %s  %s", d.Sink, payload.SanitizeLine(d.Target), payload.SanitizeLine(inspect.DeliverySummary(d, now)))
 }
 
 func deliveriesJSON(ds []inspect.Delivery) []map[string]any {
