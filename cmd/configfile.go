@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,6 +20,7 @@ type fileConfig struct {
 	NgrokAuthtoken string   `toml:"ngrok_authtoken,omitempty"`
 	ForwardTo      string   `toml:"forward_to,omitempty"`
 	Port           int      `toml:"port,omitempty"`
+	Web            string   `toml:"web,omitempty"`
 }
 
 // configKeys are the names `config set/get` accept, with what they mean.
@@ -27,6 +29,7 @@ var configKeys = map[string]string{
 	"ngrok-authtoken": "ngrok authtoken for the public tunnel",
 	"forward-to":      "default handler URL for listen/forward/replay",
 	"port":            "default local port for listen",
+	"web":             "web inspector address for listen (host:port, or off)",
 }
 
 func sortedConfigKeys() []string {
@@ -114,6 +117,14 @@ func (c *fileConfig) set(key, value string) error {
 			return fmt.Errorf("port must be a number from 0 to 65535, not %q", value)
 		}
 		c.Port = p
+	case "web":
+		v := strings.TrimSpace(value)
+		if v != "off" && v != "" {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("web must be host:port (e.g. 127.0.0.1:4040) or off, not %q", value)
+			}
+		}
+		c.Web = v
 	default:
 		return unknownKey(key)
 	}
@@ -138,6 +149,8 @@ func (c *fileConfig) get(key string) (string, error) {
 			return "", nil
 		}
 		return fmt.Sprint(c.Port), nil
+	case "web":
+		return c.Web, nil
 	}
 	return "", unknownKey(key)
 }

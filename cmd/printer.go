@@ -28,6 +28,7 @@ type readyInfo struct {
 	ForwardTo    []string
 	Path         string
 	RegisterURL  string // public URL plus --path: what to paste into VideoNest
+	WebURL       string // the web inspector; "" with --web off
 }
 
 // printer is the headless front end: plain lines for people, NDJSON for
@@ -61,8 +62,12 @@ func (p *printer) ready(r readyInfo) {
 		if r.RegisterURL != "" {
 			reg = r.RegisterURL
 		}
+		var webURL any
+		if r.WebURL != "" {
+			webURL = r.WebURL
+		}
 		p.enc.Encode(map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub, "register_url": reg,
-			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version})
+			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version, "web_url": webURL})
 		return
 	}
 	fmt.Fprintf(p.w, "hookscope %s ready: %s", version, r.LocalURL)

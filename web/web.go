@@ -234,7 +234,7 @@ const DefaultAddr = "127.0.0.1:4040"
 const portTries = 50
 
 // Listen opens addr, or the next free port after it when it is taken
-// (port 0: any free one).
+// (after portTries taken ones, or with port 0: any free one).
 func Listen(addr string) (net.Listener, error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -245,8 +245,12 @@ func Listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("--web %q: the port must be 0 to 65535", addr)
 	}
 	var firstErr error
-	for i := 0; i < portTries && port+i <= 65535; i++ {
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port+i)))
+	for i := 0; i <= portTries && port+i <= 65535; i++ {
+		p := port + i
+		if i == portTries {
+			p = 0 // every port tried is taken: any free one
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
 		if err == nil {
 			return ln, nil
 		}
