@@ -321,6 +321,63 @@ func TestWebInspectorInABrowser(t *testing.T) {
 	}
 }
 
+// The page holds a window of rows over the store: scrolling to the oldest of
+// 2 500 and back to the newest pages by cursor both ways, with never more
+// than 1 000 rows in memory or more than a screenful in the DOM.
+func TestWebInspectorScrollsThroughTheStore(t *testing.T) {
+	b := newBrowser(t)
+	e := newEnv(t)
+	if err := os.MkdirAll(filepath.Dir(e.db), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("go", "run", "./bench/seed", "-db", e.db, "-n", "2500", "-workers", "4").CombinedOutput(); err != nil {
+		t.Fatalf("seeding: %v\n%s", err, out)
+	}
+	p := e.start([]string{"listen", "--web", "127.0.0.1:0"})
+	b.do(chromedp.Navigate(p.Ready["web_url"].(string)))
+	b.wait("the first page", `document.querySelectorAll('#spacer .row').length > 0 && !window.__hookscope.loading`)
+	newest := b.evalString(`window.__hookscope.rows[0].id`)
+	if !b.eval(`document.getElementById('counts').textContent === '2,500 stored'`) {
+		t.Errorf("count: %q", b.evalString(`document.getElementById('counts').textContent`))
+	}
+	for i := 0; b.eval(`window.__hookscope.moreOlder`); i++ {
+		if i > 40 {
+			t.Fatal("never reached the oldest row")
+		}
+		b.eval(`(() => { const v = document.getElementById('viewport'); v.scrollTop = v.scrollHeight; return true; })()`)
+		b.wait("an older page", `!window.__hookscope.loading`)
+		if !b.eval(`window.__hookscope.rows.length <= 1000 && document.querySelectorAll('#spacer .row').length < 120`) {
+			t.Fatal("the window grew past 1 000 rows or the DOM past a screenful")
+		}
+	}
+	if !b.eval(`window.__hookscope.moreNewer`) {
+		t.Fatal("at the oldest row the page forgot that newer rows exist")
+	}
+	for i := 0; b.eval(`window.__hookscope.moreNewer`); i++ {
+		if i > 40 {
+			t.Fatal("never came back to the newest row")
+		}
+		b.eval(`(() => { document.getElementById('viewport').scrollTop = 0; return true; })()`)
+		b.wait("a newer page", `!window.__hookscope.loading`)
+	}
+	b.eval(`(() => { document.getElementById('viewport').scrollTop = 0; return true; })()`)
+	if got := b.evalString(`window.__hookscope.rows[0].id`); got != newest {
+		t.Fatalf("back at the top the first row is %s, want %s", got, newest)
+	}
+	if errs := b.errors(); len(errs) > 0 {
+		t.Fatalf("console errors: %q", errs)
+	}
+}
+
+func (b *browser) evalString(js string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("evaluating %s: %v", js, err)
+	}
+	return v
+}
+
 func waitCount(t *testing.T, h *recordingHandler, sub string, want int) {
 	t.Helper()
 	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {

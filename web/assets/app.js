@@ -96,8 +96,10 @@ async function loadOlder() {
       st.rows.splice(0, over);
       st.moreNewer = true;
       st.sel -= over;
+      if (st.sel < 0) st.sel = -1;
       $('viewport').scrollTop -= over * ROW;
     }
+    sizeSpacer();
   } catch (e) {
     toast(e.message, true);
   } finally {
@@ -106,31 +108,35 @@ async function loadOlder() {
   draw();
 }
 
-// loadNewer fetches what arrived after the window's newest row. At the
-// live head it runs on every arrival; a burst is read in pages.
+// loadNewer fetches what lies after the window's newest row. At the live
+// head it runs on every arrival and reads a burst page by page; browsing
+// back (scrolled up to the window's top) it reads one page per call. The
+// rows on screen stay where they are unless the view is at the live head.
 async function loadNewer() {
   if (st.loading) { st.newerPending = true; return; }
   if (!st.rows.length) return loadHead();
   const gen = st.gen;
+  const browsing = st.moreNewer;
   st.loading = true;
   try {
     for (let pages = 0; pages < 50; pages++) {
       const { body, headers } = await api(query({ after: st.rows[0].id }));
       if (gen !== st.gen) return;
       const vp = $('viewport');
-      const atTop = vp.scrollTop < ROW / 2 && !st.moreNewer;
+      const atTop = !browsing && vp.scrollTop < ROW / 2;
       st.rows.unshift(...body);
-      st.sel = st.sel >= 0 ? st.sel + body.length : st.sel;
-      if (st.total != null && !st.moreNewer) st.total += body.length;
-      if (!atTop) vp.scrollTop += body.length * ROW;
+      if (st.sel >= 0) st.sel += body.length;
+      if (st.total != null && !browsing) st.total += body.length;
       if (st.rows.length > WINDOW) {
         st.rows.length = WINDOW;
         st.moreOlder = true;
         if (st.sel >= WINDOW) st.sel = -1;
       }
+      sizeSpacer(); // before scrolling, or the browser clamps scrollTop to the old height
+      if (!atTop) vp.scrollTop += body.length * ROW;
       st.moreNewer = headers.has('X-More-Newer');
       draw();
-      if (!st.moreNewer) break;
+      if (browsing || !st.moreNewer) break;
     }
   } catch (e) {
     toast(e.message, true);
@@ -176,10 +182,14 @@ function draw() {
   requestAnimationFrame(() => { drawQueued = false; drawNow(); });
 }
 
+function sizeSpacer() {
+  $('spacer').style.height = st.rows.length * ROW + 'px';
+}
+
 function drawNow() {
   const vp = $('viewport');
   const sp = $('spacer');
-  sp.style.height = st.rows.length * ROW + 'px';
+  sizeSpacer();
   const first = Math.max(0, Math.floor(vp.scrollTop / ROW) - 8);
   const last = Math.min(st.rows.length, Math.ceil((vp.scrollTop + vp.clientHeight) / ROW) + 8);
   const nodes = [];
@@ -232,6 +242,16 @@ function loadDetail(id, focus) {
       if (gen === detailGen) $('detail').replaceChildren(el('p', 'error', e.message));
     }
   }, 40);
+}
+
+// stamp is an RFC 3339 time in local time, to the nanosecond the store keeps.
+function stamp(iso) {
+  const t = new Date(iso);
+  const p = (n, w = 2) => String(n).padStart(w, '0');
+  const frac = (/\.(\d+)/.exec(iso) || ['', ''])[1];
+  const off = -t.getTimezoneOffset();
+  return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())} ${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())}` +
+    (frac ? '.' + frac : '') + ` UTC${off < 0 ? '-' : '+'}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
 }
 
 function facts(pairs) {
@@ -324,7 +344,7 @@ function drawDetail(d) {
   const kids = [
     title,
     facts([
-      ['received', new Date(d.received_at).toLocaleString() + '.' + d.received_at.slice(20, 29).replace('Z', '')],
+      ['received', stamp(d.received_at)],
       ['from', visible(d.remote_addr)],
       ['event', el('span', null, visible(d.event || '–'), d.duplicate ? el('span', 'dup', '  ↻ same body as an earlier request (a re-sent delivery?)') : null)],
       ['signature', sigLine],
