@@ -422,17 +422,26 @@ func TestWebInspectorNumbers(t *testing.T) {
 	t.Logf("100 000 stored: first contentful paint %.0f ms, first row %.0f ms after navigation", fcp, firstRow)
 	b.wait("the live stream", `document.querySelector('#live.ok') !== null`)
 
+	// When each row first appears, by the page's clock (the same machine's):
+	// no polling interval in the number.
+	b.eval(`(() => { window.__seen = {}; new MutationObserver(() => {
+		for (const r of document.querySelectorAll('#spacer .row')) {
+			const m = /\/lat\/(\d+)/.exec(r.textContent);
+			if (m && !(m[1] in window.__seen)) window.__seen[m[1]] = performance.timeOrigin + performance.now();
+		}
+	}).observe(document.getElementById('spacer'), {childList: true}); return true; })()`)
 	var lat []time.Duration
 	for i := range 30 {
 		body := fmt.Appendf(nil, `{"event":"video.processed","data":{"id":"vid_lat%d"}}`, i)
-		start := time.Now()
+		sent := float64(time.Now().UnixMicro()) / 1000
 		postSigned(t, p.URL+fmt.Sprintf("/lat/%d", i), body, webSign(body))
-		b.wait("row", fmt.Sprintf(`[...document.querySelectorAll('#spacer .row')].some(r => r.textContent.includes('/lat/%d'))`, i))
-		lat = append(lat, time.Since(start))
+		b.wait("row", fmt.Sprintf(`window.__seen['%d'] !== undefined`, i))
+		at, _ := chromedp.Run(b.ctx, chromedp.Evaluate[float64](fmt.Sprintf(`window.__seen['%d']`, i)))
+		lat = append(lat, time.Duration((at-sent)*float64(time.Millisecond)))
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	t.Logf("arrival to row (30 webhooks, one at a time): median %v, p90 %v, max %v", lat[15].Round(time.Millisecond),
-		lat[27].Round(time.Millisecond), lat[29].Round(time.Millisecond))
+	t.Logf("arrival to row (30 webhooks, one at a time, from before the POST to the row in the DOM): median %v, p90 %v, max %v",
+		lat[15].Round(time.Millisecond), lat[27].Round(time.Millisecond), lat[29].Round(time.Millisecond))
 
 	// 10 000 arrivals, 8 senders at once.
 	var wg sync.WaitGroup

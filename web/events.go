@@ -13,7 +13,7 @@ import (
 const (
 	// eventBatch lets a burst gather into one write, as the printer does;
 	// far below what a person can notice.
-	eventBatch = 20 * time.Millisecond
+	eventBatch = 5 * time.Millisecond
 	// healthEvery is how often the handler is probed while a page watches.
 	healthEvery = 2 * time.Second
 	// keepAlive keeps idle proxies and the browser from closing the stream.
