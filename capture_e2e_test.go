@@ -20,6 +20,7 @@ import (
 )
 
 func TestVerdictsEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen", "--secret", "s3cret"})
 	body := []byte(sampleBody)
@@ -78,6 +79,7 @@ func TestVerdictsEndToEnd(t *testing.T) {
 }
 
 func TestSecretRotationAndEnv(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	body := []byte(sampleBody)
 	p := e.start([]string{"listen", "--secret", "new-secret", "--secret", "old-secret"})
@@ -121,6 +123,7 @@ func TestSecretRotationAndEnv(t *testing.T) {
 }
 
 func TestBinaryBodiesRoundTripExactly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen", "--secret", "k"})
 	bodies := map[string][]byte{
@@ -168,6 +171,7 @@ func TestBinaryBodiesRoundTripExactly(t *testing.T) {
 }
 
 func TestHeadersKeptInOrderWithCasing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen"})
 	conn, err := net.Dial("tcp", strings.TrimPrefix(p.URL, "http://"))
@@ -203,6 +207,7 @@ func TestHeadersKeptInOrderWithCasing(t *testing.T) {
 }
 
 func TestOversizedBodyGets413AndIsRecorded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen", "--max-body", "1KiB"})
 	big := bytes.Repeat([]byte("a"), 4096)
@@ -259,6 +264,7 @@ func testHelperProcess() int {
 }
 
 func TestStoreLockedGives503(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen"})
 	if code, _ := post(t, p.URL+"/before", []byte(sampleBody), nil); code != 200 {
@@ -308,6 +314,7 @@ func TestStoreLockedGives503(t *testing.T) {
 }
 
 func TestKilledListenLosesNothingAcknowledged(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen"})
 	const clients, each = 8, 40
@@ -357,6 +364,7 @@ func TestKilledListenLosesNothingAcknowledged(t *testing.T) {
 }
 
 func TestListAndShowWhileListening(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen", "--secret", "k"})
 	var ids []string
@@ -397,6 +405,7 @@ func TestListAndShowWhileListening(t *testing.T) {
 }
 
 func TestIDPrefixes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen"})
 	var ids []string

@@ -16,6 +16,7 @@ import (
 )
 
 func TestCheckPassesAVerifyingHandler(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	h := newHandler(t, "whsec_ci", 200) // verifies, answers 401 on a mismatch
 	out, errOut, code := e.run([]string{"check", "--to", h.URL + "/webhooks", "--secret", "whsec_ci"})
@@ -48,6 +49,7 @@ func TestCheckPassesAVerifyingHandler(t *testing.T) {
 }
 
 func TestCheckFailsAHandlerThatAcceptsEverything(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	lax := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
 	defer lax.Close()
@@ -87,6 +89,7 @@ func TestCheckFailsAHandlerThatAcceptsEverything(t *testing.T) {
 }
 
 func TestCheckUsageAndUnreachable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, args := range [][]string{{"check"}, {"check", "--to", ":3000"}, {"check", "--to", "ftp://x", "--secret", "k"}} {
 		_, errOut, code := e.run(args)
@@ -104,6 +107,7 @@ func TestCheckUsageAndUnreachable(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	file := filepath.Join(e.dir, "body.json")
 	os.WriteFile(file, []byte(sampleBody), 0o644)

@@ -31,6 +31,7 @@ func showRecord(t *testing.T, e *env, id string) showJSON {
 }
 
 func TestExportImportRoundTrip(t *testing.T) {
+	t.Parallel()
 	src := newEnv(t)
 	p := src.start([]string{"listen", "--secret", "k"})
 	bodies := [][]byte{[]byte(sampleBody), {0, 1, 2, 0xff, '\n', '\'', '$', '`'}, []byte("Zoë\u202e ✓ \x1b[2J")}
@@ -89,6 +90,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 }
 
 func TestExportHARAndFilters(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	h := newHandler(t, "k", 202)
 	p := e.start([]string{"forward", "--to", h.URL + "/in", "--secret", "k"})
@@ -137,6 +139,7 @@ func TestExportHARAndFilters(t *testing.T) {
 // The exported curl commands, run by bash, deliver the same bytes with a
 // signature that still verifies.
 func TestExportCurlResendsExactBytes(t *testing.T) {
+	t.Parallel()
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("bash is not installed: skipping the curl export round trip")
@@ -151,6 +154,9 @@ func TestExportCurlResendsExactBytes(t *testing.T) {
 		post(t, p.URL+"/webhooks", b, map[string]string{"X-VideoNest-Signature": sign(b, "k")})
 		p.next("request")
 	}
+	// Without --globoff, curl would expand this query into 3 × 2 requests.
+	post(t, p.URL+"/globbed?q=[1-3]&r={a,b}", []byte(sampleBody), nil)
+	p.next("request")
 	p.stop()
 
 	dst := newEnv(t)
@@ -173,5 +179,11 @@ func TestExportCurlResendsExactBytes(t *testing.T) {
 		if !bytes.Equal([]byte(raw), b) {
 			t.Errorf("resent body %q, want %q", raw, b)
 		}
+	}
+	q.stop()
+	var resent []map[string]any
+	json.Unmarshal([]byte(dst.mustRun("list", "--json", "--limit", "0")), &resent)
+	if len(resent) != len(bodies)+1 || resent[0]["query"] != "q=[1-3]&r={a,b}" {
+		t.Errorf("the script sent %d requests, want %d, the last with its query as captured: %v", len(resent), len(bodies)+1, resent[0])
 	}
 }

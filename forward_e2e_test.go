@@ -74,6 +74,7 @@ func (h *handler) last() ([]byte, bool, string, http.Header) {
 }
 
 func TestForwardRelaysTheHandlersAnswer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, code := range []int{200, 422, 500} {
 		h := newHandler(t, "k", code)
@@ -121,6 +122,7 @@ func TestForwardRelaysTheHandlersAnswer(t *testing.T) {
 }
 
 func TestForwardFaults(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	closedPort := l.Addr().(*net.TCPAddr).Port
@@ -171,6 +173,7 @@ func TestForwardFaults(t *testing.T) {
 }
 
 func TestFanOutAndRoutes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	videos, alerts, rest := newHandler(t, "k", 200), newHandler(t, "k", 202), newHandler(t, "k", 200)
 	routes := filepath.Join(e.dir, "routes.txt")
@@ -208,6 +211,7 @@ func TestFanOutAndRoutes(t *testing.T) {
 }
 
 func TestReplayFromAnotherProcess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	h := newHandler(t, "old", 200)
 	p := e.start([]string{"forward", "--to", h.URL + "/webhooks"})
@@ -284,6 +288,7 @@ func TestReplayFromAnotherProcess(t *testing.T) {
 }
 
 func TestReplayEditWithEditor(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	h := newHandler(t, "k", 200)
 	p := e.start([]string{"listen"})
@@ -343,6 +348,7 @@ server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 `
 
 func TestNodeHandlerVerifiesForwardAndReplay(t *testing.T) {
+	t.Parallel()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node is not installed: skipping the Node.js signature handler test (.ci/run installs it)")

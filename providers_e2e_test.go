@@ -24,6 +24,7 @@ func macOf(h func() hash.Hash, key, msg []byte) []byte {
 }
 
 func TestListenJudgesEveryProvider(t *testing.T) {
+	t.Parallel()
 	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	swKey, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
 	body := []byte(`{"id":"evt_1","type":"thing.happened"}`)

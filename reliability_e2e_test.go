@@ -189,6 +189,7 @@ func readStore(t *testing.T, db string) map[string]storedRow {
 // of a load of 16 concurrent clients, restarts it, and checks that every
 // request that got a 2xx is in the store with its exact body.
 func TestKillMidLoadLosesNothingAcknowledged(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const clients, each, rounds = 16, 250, 2
 	killAt := int64(clients * each * 2 / 5) // 40% in: mid-load
@@ -297,6 +298,7 @@ func holdLock(t *testing.T, db string) (release func()) {
 // is told why, none is acknowledged nor stored after the fact, a replay
 // waits the lock out, and captures resume without a restart.
 func TestHeldLockUnderLoad(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen"})
 	code, resp := post(t, p.URL+"/before", []byte(sampleBody), nil)
@@ -418,6 +420,7 @@ func expectNotStored(t *testing.T, p *proc, path string, body []byte, why string
 // TestFullDiskGives503AndRecovers puts the store on a 4 MiB tmpfs, fills it,
 // and empties it again while listen runs.
 func TestFullDiskGives503AndRecovers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	dir := filepath.Join(e.dir, "small")
 	os.MkdirAll(dir, 0o700)
@@ -466,6 +469,7 @@ func TestFullDiskGives503AndRecovers(t *testing.T) {
 // (RLIMIT_FSIZE) below the store's, so every write fails as on a failing or
 // read-only disk, then lifts the limit.
 func TestFailingWritesGive503AndRecover(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen"})
 	if code, _ := post(t, p.URL+"/before", []byte(sampleBody), nil); code != 200 {
@@ -498,6 +502,7 @@ func TestFailingWritesGive503AndRecover(t *testing.T) {
 // damaged in different ways and checks that each is refused with a clear
 // message and left byte for byte as it was.
 func TestDamagedStoreIsNeverWritten(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen"})
 	var ids []string
@@ -604,6 +609,7 @@ func runBounded(t *testing.T, e *env, args []string, limit time.Duration) (strin
 // listen captures under load: every replay is recorded, and "database is
 // locked" reaches neither the senders nor the person replaying.
 func TestReplaysAndListenShareTheStore(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var handled atomic.Int64
 	h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -670,6 +676,7 @@ func TestReplaysAndListenShareTheStore(t *testing.T) {
 // set, then searches every output stream and every file hookscope wrote
 // (store, WAL, logs) for them. Only the config file, 0600, may hold them.
 func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const secret = "whsec_LeakCanary_5f3a9c1e7b"
 	const token = "2LeakCanaryNgrokToken_9d8e7f"

@@ -14,6 +14,7 @@ import (
 )
 
 func TestTriggerIntoListenShowsInList(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.start([]string{"listen", "--secret", "k", "--path", "/webhooks"})
 	out := e.mustRun("trigger", "video.processed", "--secret", "k", "--set", "data.title=From the e2e test")
@@ -63,6 +64,7 @@ func TestTriggerIntoListenShowsInList(t *testing.T) {
 }
 
 func TestTriggerListAndUsage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, cmd := range []string{"trigger", "check", "verify", "export", "import"} {
 		if out := e.mustRun(cmd, "--help"); !strings.Contains(out, "Examples:") {
@@ -93,6 +95,7 @@ func TestTriggerListAndUsage(t *testing.T) {
 }
 
 func TestTriggerRetryScheduleAgainstAFailingHandler(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	h := newHandler(t, "k", 500)
 	out, _, code := e.run([]string{"trigger", "video.failed", "--to", h.URL + "/hooks", "--secret", "k",
@@ -140,6 +143,7 @@ func TestTriggerRetryScheduleAgainstAFailingHandler(t *testing.T) {
 }
 
 func TestTriggerSlowHandlerIsAFailedDelivery(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Reading the body lets net/http notice the client hanging up.
@@ -157,6 +161,7 @@ func TestTriggerSlowHandlerIsAFailedDelivery(t *testing.T) {
 }
 
 func TestTriggerPayloadFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	h := newHandler(t, "k", 200)
 	file := filepath.Join(e.dir, "mine.json")

@@ -108,10 +108,14 @@ func TestTUIInTmux(t *testing.T) {
 	}
 
 	// Help, then quit; the process ends and the terminal is restored.
+	// Each key waits for the last one's effect: an Escape followed within
+	// 50 ms by another key is read as alt+that key, as in any terminal.
 	s.keys("Escape")
+	s.waitFor("─ Detail") // the list has the focus again
 	s.keys("?")
-	s.waitFor("quit")
+	s.waitFor("any key closes this help")
 	s.keys("Escape")
+	s.waitFor("─ Requests")
 	s.keys("q")
 	deadline = time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

@@ -49,6 +49,7 @@ Nothing is stored. Exit status: 0 when every check passed (warnings allowed),
 	fs := c.Flags()
 	fs.StringVar(&o.to, "to", "", "your handler: 3000, :3000/webhooks, http://localhost:3000/webhooks, https://…")
 	fs.StringArrayVar(&o.secrets, "secret", nil, "the signing secret your handler verifies with (env VIDEONEST_WEBHOOK_SECRET)")
+	addSecretFileFlag(fs, &o.secrets)
 	fs.DurationVar(&o.timeout, "timeout", forward.ProviderTimeout, "how long a delivery may take before VideoNest would retry it")
 	fs.BoolVar(&o.json, "json", false, `print one {"type":"check",…} line per check, then a {"type":"summary",…} line`)
 	return c

@@ -21,7 +21,6 @@ Keys:
   hookscope config set ngrok-authtoken 2abc...
   hookscope config get
   hookscope config path`,
-		Args: cobra.NoArgs,
 	}
 	c.AddCommand(&cobra.Command{
 		Use:     "set KEY VALUE",
@@ -86,6 +85,7 @@ Keys:
 			return nil
 		},
 	})
+	requireSubcommand(c)
 	return c
 }
 

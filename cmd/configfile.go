@@ -107,6 +107,9 @@ func (c *fileConfig) set(key, value string) error {
 				c.Secrets = append(c.Secrets, s)
 			}
 		}
+		if len(c.Secrets) == 0 && value != "" {
+			return fmt.Errorf("that secret is only whitespace and commas: give the signing secret from VideoNest's dashboard")
+		}
 	case "ngrok-authtoken":
 		c.NgrokAuthtoken = strings.TrimSpace(value)
 	case "forward-to":

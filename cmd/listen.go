@@ -50,6 +50,7 @@ type listenOptions struct {
 	trafficPolicy   string
 	path            string
 	ngrokConnectURL string
+	tunnelFlags
 
 	retrySchedule string
 	maxAttempts   int
@@ -66,6 +67,7 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.IntVar(&o.port, "port", defaultPort, "local port (0 picks a free one, shown in the ready line)")
 	fs.StringVar(&o.tunnel, "tunnel", "auto", "public tunnel: auto (ngrok when a token is set), ngrok, none")
 	fs.StringArrayVar(&o.secrets, "secret", nil, "VideoNest signing secret; repeat for rotation (env VIDEONEST_WEBHOOK_SECRET)")
+	addSecretFileFlag(fs, &o.secrets)
 	fs.StringVar(&o.maxBody, "max-body", "10MiB", "largest body captured; larger ones get 413 (e.g. 512KB, 10MiB)")
 	fs.StringVar(&o.bodyBudget, "body-budget", "128MiB", "body bytes held in memory across all requests at once; past it a body waits 1s, then gets 503 (not stored)")
 	fs.BoolVar(&o.noTUI, "no-tui", false, "print one line per request instead of the terminal UI")
@@ -90,6 +92,7 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	// For tests against a local stand-in: ngrok's cloud is not reachable there.
 	fs.StringVar(&o.ngrokConnectURL, "ngrok-connect-url", "", "ngrok agent connect address (host:port)")
 	fs.MarkHidden("ngrok-connect-url")
+	addTunnelFlags(fs, &o.tunnelFlags)
 }
 
 func newListenCmd(f *Factory) *cobra.Command {
@@ -118,8 +121,8 @@ Answers: 200 {"id":…} once stored; 413 over --max-body (recorded without body)
 // captureGCPercent is the garbage collector's target while capturing.
 // listen's live heap is small (a few MiB: SQLite's pages live outside the
 // Go heap), so at the default 100 a burst of captures started a collection
-// every few milliseconds. At 400, under a 16-connection burst: CPU per
-// capture 47 → 40 µs, captures/s +10–25%, resident memory 29 → 42 MiB.
+// every few milliseconds; 400 buys CPU per capture for a little memory
+// (bench/README.md).
 const captureGCPercent = 400
 
 // tuneGC applies captureGCPercent unless the user set GOGC, and a soft
@@ -158,6 +161,12 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	if err := refuseLoops(cfg, ln.Addr().(*net.TCPAddr)); err != nil {
 		return err
 	}
+	// Subscribed before the first request can arrive: a front end misses
+	// nothing. Served locally before the tunnel is up: opening ngrok can
+	// take up to 25 s, and webhooks sent to the local URL must not wait.
+	sub := sess.Subscribe()
+	defer sub.Close()
+	sess.Serve(ln, true)
 	tun, tunWarning, err := openTunnel(ctx, f, o)
 	if err != nil {
 		return err
@@ -184,10 +193,6 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 		tun = webTunnel{Tunnel: tun, events: webSrv.WatchTunnel(tun.Events())}
 	}
 
-	// Subscribed before the first request can arrive: a front end misses nothing.
-	sub := sess.Subscribe()
-	defer sub.Close()
-	sess.Serve(ln, true)
 	if tun.Provider() != tunnel.ProviderNone {
 		// Only the capture server is reachable through the tunnel.
 		sess.Serve(tun, false)
@@ -196,6 +201,7 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	sessDone := make(chan error, 1)
 	go func() { sessDone <- sess.Run(runCtx) }()
 	feDone := make(chan error, 1)
+	warnIfCompromisedGo(f.IO.ErrOut) // once serving: a usage error stays one sentence
 	if useTUI(f, o) {
 		go func() { feDone <- runTUI(runCtx, f, ready, sess, sub, tun, cfg.Secrets, tunWarning) }()
 	} else {
@@ -210,7 +216,7 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 			}
 			hints(f, cfg.Secrets, tun.Provider() == tunnel.ProviderNone)
 		}
-		go func() { feDone <- out.run(runCtx, sub, tun.Events()) }()
+		go func() { feDone <- out.run(runCtx, sub, printerEvents(tun, o.json)) }()
 	}
 	defer announceListen(f, cfg.Store.Path(), localURL, o.path)()
 
@@ -224,7 +230,13 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	}
 	stop()
 	<-sessDone
-	<-feDone
+	// A front end blocked writing to a stdout nobody reads (a paused
+	// `| jq`) would hold the exit forever: everything is in the store, so
+	// the live view's last lines are not worth a hang.
+	select {
+	case <-feDone:
+	case <-time.After(frontEndGrace):
+	}
 	return runErr
 }
 
@@ -242,6 +254,9 @@ func refuseLoops(cfg session.Config, addr *net.TCPAddr) error {
 	}
 	return nil
 }
+
+// frontEndGrace bounds the wait for the front end's last lines at exit.
+const frontEndGrace = 2 * time.Second
 
 // sessionConfig maps listen's flags and the config file onto a session.
 func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Config, []string, error) {

@@ -34,7 +34,7 @@ type readyInfo struct {
 // printer is the headless front end: plain lines for people, NDJSON for
 // scripts. It runs off the request path, fed by the engine's bus.
 type printer struct {
-	errOut io.Writer     // notes for people
+	errOut io.Writer     // status lines and notes for people: stdout stays data
 	w      *bufio.Writer // flushed after each batch: one write for a burst
 	line   []byte        // reused for each plain line
 	json   bool
@@ -129,10 +129,11 @@ func (p *printer) dropped(n int) {
 func (p *printer) tunnel(ev tunnel.Event) {
 	defer p.w.Flush()
 	if p.json {
-		p.enc.Encode(jsonview.TunnelEvent(ev.State.String(), ev.At, ev.URL, ev.Err))
+		p.enc.Encode(jsonview.TunnelEvent(ev))
 		return
 	}
-	fmt.Fprintf(p.w, "%s  %s\n", ev.At.Local().Format("15:04:05.000"), tunnelLine(ev))
+	// A status line, for people: stderr, so stdout stays data.
+	fmt.Fprintf(p.errOut, "%s  %s\n", ev.At.Local().Format("15:04:05.000"), tunnelLine(ev))
 }
 
 func (p *printer) events(evs []inspect.Event) {

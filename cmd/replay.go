@@ -64,6 +64,7 @@ Exit status: 0 when every replay got a 2xx, 1 otherwise.`,
 	fs.StringArrayVar(&o.to, "to", nil, "handler to send to (repeat for several)")
 	fs.BoolVar(&o.resign, "resign", false, "recompute X-VideoNest-Signature with the current secret")
 	fs.StringArrayVar(&o.secrets, "secret", nil, "signing secret for --resign and edits (env VIDEONEST_WEBHOOK_SECRET); the first is used")
+	addSecretFileFlag(fs, &o.secrets)
 	fs.BoolVar(&o.edit, "edit", false, "edit the body in $VISUAL/$EDITOR before sending (re-signed)")
 	fs.StringArrayVar(&o.sets, "set", nil, "edit a field before sending: data.status=failed (repeatable; re-signed)")
 	fs.BoolVar(&o.json, "json", false, `print one {"type":"forward",…} line per attempt`)
@@ -227,5 +228,5 @@ func editBody(f *Factory, rec *inspect.Record) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	body, cancelled := edit.Result(rec.Body, text, saved)
-	return body, cancelled, nil
+	return body, cancelled != "", nil
 }

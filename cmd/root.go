@@ -17,6 +17,7 @@ import (
 )
 
 // version is set by goreleaser: -X github.com/hookscope/hookscope/cmd.version=…
+// (without it, version.go's init reads what the Go toolchain stamped).
 var version = "dev"
 
 // Exit codes, documented in the README.
@@ -105,6 +106,14 @@ func (f *Factory) close() {
 // Secrets resolves signing secrets: --secret flags, else
 // VIDEONEST_WEBHOOK_SECRET, else the config file.
 func (f *Factory) Secrets(flags []string) ([]string, string, error) {
+	out, from, err := f.secrets(flags)
+	if err == nil {
+		err = checkSecrets(out, from)
+	}
+	return out, from, err
+}
+
+func (f *Factory) secrets(flags []string) ([]string, string, error) {
 	var out []string
 	for _, s := range flags {
 		if s != "" {
@@ -148,12 +157,13 @@ func NewRootCmd(f *Factory) *cobra.Command {
 webhook durably (SQLite), tells you whether its X-VideoNest-Signature is valid,
 forwards it byte for byte to your local handler, and replays it on demand.
 
-With no subcommand it runs "listen".`,
+With no subcommand it runs "listen". Environment variables it reads:
+"hookscope help environment".`,
 		Example: `  hookscope                          # listen on 127.0.0.1:` + fmt.Sprint(defaultPort) + `
   hookscope forward --to localhost:3000
   hookscope list --event video.failed
   hookscope replay 0k3m`,
-		Version:       version,
+		Version:       runningVersionText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -161,7 +171,7 @@ With no subcommand it runs "listen".`,
 			return listenRun(c, f, lo)
 		},
 	}
-	root.SetVersionTemplate("hookscope {{.Version}}\n")
+	root.SetVersionTemplate("{{.Version}}")
 	root.PersistentFlags().StringVar(&f.dbFlag, "db", "", "store file (env HOOKSCOPE_DB; default $XDG_DATA_HOME/hookscope/hookscope.db)")
 	root.PersistentFlags().StringVar(&f.configFlag, "config", "", "config file (default $XDG_CONFIG_HOME/hookscope/config.toml)")
 	addListenFlags(root, lo)
@@ -182,16 +192,49 @@ With no subcommand it runs "listen".`,
 		newVerifyCmd(f),
 		newExportCmd(f),
 		newImportCmd(f),
+		newVersionCmd(f),
+		newManCmd(f),
+		newEnvironmentTopic(),
 	)
 	root.InitDefaultCompletionCmd()
+	typeArgErrors(root)
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
 			c.Example = `  source <(hookscope completion bash)
   hookscope completion zsh > "${fpath[1]}/_hookscope"
   hookscope completion fish > ~/.config/fish/completions/hookscope.fish`
+			requireSubcommand(c)
 		}
 	}
 	return root
+}
+
+// requireSubcommand makes a command that only groups others refuse an
+// unknown one: cobra would print the help and exit 0, so a script's typo
+// (`completion nushell`) looked like success. Without arguments it still
+// prints its help.
+func requireSubcommand(c *cobra.Command) {
+	c.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		return usageErrorf("unknown %s command %q: use %s", c.Name(), args[0], orList(names))
+	}
+	c.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
+}
+
+// orList joins names as "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // Main runs hookscope and returns the exit code. It is the only place that
@@ -221,18 +264,24 @@ func run(io *IOStreams, args []string) int {
 	msg := err.Error()
 	fmt.Fprintln(io.ErrOut, "hookscope: "+msg)
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(msg) {
+	if errors.As(err, &ue) {
 		return exitUsage
 	}
 	return exitFail
 }
 
-// isCobraUsage spots cobra's own argument errors, which it does not type.
-func isCobraUsage(msg string) bool {
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument"} {
-		if strings.Contains(msg, p) {
-			return true
+// typeArgErrors makes every command's argument check return a usageError,
+// so exit code 2 is chosen where the error arises, never by its wording.
+func typeArgErrors(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return usageError{err}
+			}
+			return nil
 		}
 	}
-	return false
+	for _, sub := range c.Commands() {
+		typeArgErrors(sub)
+	}
 }

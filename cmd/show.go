@@ -79,7 +79,7 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	fmt.Fprintf(w, "  Event      %s\n", san(ev))
 	fmt.Fprintf(w, "  Signature  %s", rec.Signature.Status.Label())
 	if rec.Signature.Scheme != "" {
-		fmt.Fprintf(w, " (%s)", rec.Signature.Scheme)
+		fmt.Fprintf(w, " (%s)", san(rec.Signature.Scheme))
 	}
 	if rec.Signature.Detail != "" {
 		fmt.Fprintf(w, ": %s", san(rec.Signature.Detail))
@@ -87,7 +87,7 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  Size       %s\n", sizeLabel(rec))
 	if rec.Duplicate {
-		fmt.Fprintln(w, "  Duplicate  an earlier request carried the same body (VideoNest re-sent it?)")
+		fmt.Fprintf(w, "  Duplicate  same body as %s (VideoNest re-sent it?)\n", rec.DuplicateOf)
 	}
 	fmt.Fprintln(w, "\nHeaders")
 	for _, h := range rec.Headers {

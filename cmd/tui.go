@@ -31,7 +31,7 @@ func runTUI(ctx context.Context, f *Factory, ready readyInfo, sess *session.Sess
 		opts.SecretMask = mask(secrets[0])
 	}
 	if tun.Provider() != tunnel.ProviderNone || warning != "" {
-		opts.Tunnel = tunnelEvents(tun, warning)
+		opts.Tunnel = tunnelEvents(tun, warning, ready.Path)
 	}
 	if sess.Forwarding() {
 		// The TUI's r and e: as captured (body nil) or the edited body
@@ -48,15 +48,29 @@ func runTUI(ctx context.Context, f *Factory, ready readyInfo, sess *session.Sess
 	return tui.Run(ctx, opts)
 }
 
-// tunnelEvents feeds the header: a failed tunnel under auto shows as
-// offline with its reason, since the TUI owns the screen a warning line
-// would have gone to.
-func tunnelEvents(tun tunnel.Tunnel, warning string) <-chan tunnel.Event {
-	if warning == "" {
-		return tun.Events()
+// tunnelEvents feeds the header: the state the tunnel is in, then its
+// changes, with each public URL joined to --path as the header shows the
+// URL to register. A failed tunnel under auto shows as offline with its
+// reason, since the TUI owns the screen a warning line would have gone to.
+func tunnelEvents(tun tunnel.Tunnel, warning, path string) <-chan tunnel.Event {
+	if tun.Provider() == tunnel.ProviderNone {
+		ch := make(chan tunnel.Event, 1)
+		ch <- tunnel.Event{At: time.Now(), State: tunnel.Offline, Err: warning}
+		close(ch)
+		return ch
 	}
-	ch := make(chan tunnel.Event, 1)
-	ch <- tunnel.Event{At: time.Now(), State: tunnel.Offline, Err: warning}
-	close(ch)
-	return ch
+	// As large as the tunnel's own buffer: the relay adds no loss.
+	out := make(chan tunnel.Event, 32)
+	register := func(ev tunnel.Event) tunnel.Event {
+		ev.URL = tunnel.EndpointURL(ev.URL, path)
+		return ev
+	}
+	out <- register(tun.Current())
+	go func() {
+		defer close(out)
+		for ev := range tun.Events() {
+			out <- register(ev)
+		}
+	}()
+	return out
 }

@@ -40,7 +40,8 @@ type Record struct {
 	Duplicate     bool
 	// Delivery sums up the record's outbox rows: "" when it owes none,
 	// else the least finished of pending, undelivered, delivered.
-	Delivery DeliveryState
+	Delivery    DeliveryState
+	DuplicateOf string // the id of the earlier request with the same body
 }
 
 // Attempt is one delivery of a captured request to a handler: the live

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/edit"
@@ -17,7 +17,6 @@ import (
 	"github.com/hookscope/hookscope/tui/components/footer"
 	"github.com/hookscope/hookscope/tui/components/header"
 	"github.com/hookscope/hookscope/tui/components/list"
-	"github.com/hookscope/hookscope/tunnel"
 )
 
 // Every function here that touches the store, the handler, a file, the
@@ -51,11 +50,11 @@ func waitEvents(ctx context.Context, ev Events, last time.Time) tea.Cmd {
 			case <-t.C:
 			}
 		}
-		return arrivalsMsg{events: ev.Drain(), at: time.Now()}
+		return arrivalsMsg{events: ev.Drain(), dropped: ev.Dropped(), at: time.Now()}
 	}
 }
 
-func waitTunnel(ctx context.Context, ch <-chan tunnel.Event) tea.Cmd {
+func waitTunnel(ctx context.Context, ch <-chan inspect.TunnelEvent) tea.Cmd {
 	if ch == nil {
 		return nil
 	}
@@ -211,8 +210,8 @@ func (m *Model) editDone(msg editDoneMsg) tea.Cmd {
 				return statusMsg{footer.Failure, err.Error()}
 			}
 			body, cancelled := edit.Result(msg.captured, msg.original, b)
-			if cancelled {
-				return statusMsg{footer.Info, "edit cancelled: the file was left empty or unchanged"}
+			if cancelled != "" {
+				return statusMsg{footer.Info, "edit cancelled: " + cancelled}
 			}
 			a, err := replay(ctx, msg.id, body)
 			return replayDoneMsg{id: msg.id, rec: msg.rec, attempt: a, err: err, edited: true}

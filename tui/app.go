@@ -11,38 +11,40 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/capture"
-	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/hookscope/hookscope/tui/components/detail"
 	"github.com/hookscope/hookscope/tui/components/footer"
 	"github.com/hookscope/hookscope/tui/components/header"
 	"github.com/hookscope/hookscope/tui/components/list"
 	"github.com/hookscope/hookscope/tui/keys"
 	"github.com/hookscope/hookscope/tui/styles"
-	"github.com/hookscope/hookscope/tunnel"
 )
 
 // Backend is what the UI reads; *store.Store satisfies it.
 type Backend interface {
-	List(ctx context.Context, q store.Query) ([]inspect.Record, error)
-	Count(ctx context.Context, q store.Query) (int, error)
+	List(ctx context.Context, q inspect.Query) ([]inspect.Record, error)
+	Count(ctx context.Context, q inspect.Query) (int, error)
 	Get(ctx context.Context, id string) (*inspect.Record, error)
 	Attempts(ctx context.Context, id string) ([]inspect.Attempt, error)
+	Deliveries(ctx context.Context, id string) ([]inspect.Delivery, error)
 }
 
 // Events is a capture bus subscription (*capture.Sub).
 type Events interface {
 	Ready() <-chan struct{}
-	Drain() []capture.Event
+	Drain() []inspect.Event
+	// Dropped is how many events did not fit the queue since the last
+	// call: the UI fell behind, and its live view lost rows.
+	Dropped() int
 }
 
 // Options is everything the UI shows or calls.
@@ -50,9 +52,9 @@ type Options struct {
 	Backend Backend
 	Events  Events // live arrivals; nil shows only what is stored
 
-	LocalURL, PublicURL string              // PublicURL "" when there is no tunnel
-	Tunnel              <-chan tunnel.Event // nil when there is no tunnel
-	Targets             []string            // forward targets; empty when not forwarding
+	LocalURL, PublicURL string                     // PublicURL "" when there is no tunnel
+	Tunnel              <-chan inspect.TunnelEvent // nil when there is no tunnel
+	Targets             []string                   // forward targets; empty when not forwarding
 
 	// Health probes the forward target; nil means nothing to probe.
 	Health func(ctx context.Context) error
@@ -196,7 +198,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.layout()
 		return m, nil
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseMsg:
 		if m.tooSmall() || m.showHelp {
@@ -204,7 +206,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		listH, _ := m.paneHeights(max(0, m.height-header.Height-1))
 		var cmd tea.Cmd
-		if msg.Y < header.Height+listH {
+		if msg.Mouse().Y < header.Height+listH {
 			m.list, cmd = m.list.Update(msg)
 			cmds = append(cmds, cmd, m.syncDetail())
 		} else {
@@ -251,9 +253,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmds...)
 }
 
-func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
-	if msg.Type == tea.KeyCtrlC {
+	if msg.Keystroke() == "ctrl+c" {
 		return m, tea.Quit
 	}
 	if m.showHelp {
@@ -342,17 +344,23 @@ func (m *Model) syncDetail() tea.Cmd {
 func (m *Model) arrivals(msg arrivalsMsg) tea.Cmd {
 	m.header.Count(msg.events)
 	var recs []inspect.Record
-	var ds []list.Delivery
 	var cmds []tea.Cmd
+	if msg.dropped > 0 {
+		// The rows are stored: reload the list from the store rather than
+		// show a live view with holes.
+		cmds = append(cmds, m.list.Reload(), m.footer.SetStatus(footer.Warning,
+			fmt.Sprintf("%d live events were skipped while the screen fell behind; the list was reloaded from the store", msg.dropped)))
+	}
+	var ds []list.Delivery
 	for _, e := range msg.events {
 		switch e.Type {
-		case capture.Captured:
+		case inspect.Captured:
 			if e.Record != nil {
 				r := *e.Record
 				r.Body, r.Headers = nil, nil
 				recs = append(recs, r)
 			}
-		case capture.Forwarded:
+		case inspect.Forwarded:
 			if e.Attempt == nil {
 				continue
 			}
@@ -366,7 +374,7 @@ func (m *Model) arrivals(msg arrivalsMsg) tea.Cmd {
 			}
 			ds = append(ds, d)
 			m.detail.AddAttempt(d.Att)
-		case capture.StoreFail:
+		case inspect.StoreFail:
 			cmds = append(cmds, m.footer.SetStatus(footer.Failure, "a webhook could not be stored and got a 503: "+e.Err))
 		}
 	}
@@ -374,8 +382,17 @@ func (m *Model) arrivals(msg arrivalsMsg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// View lays out header, list, detail and footer, each exactly its size.
-func (m Model) View() string {
+// View is the whole screen, full-screen with the mouse wheel on. Every
+// frame asks for both: in v2 the view, not the program, owns them.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.screen())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	return v
+}
+
+// screen lays out header, list, detail and footer, each exactly its size.
+func (m Model) screen() string {
 	if m.width <= 0 || m.height <= 0 {
 		return ""
 	}

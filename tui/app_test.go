@@ -7,22 +7,21 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/inspect/store"
+	"github.com/hookscope/hookscope/internal/storetest"
 	"github.com/hookscope/hookscope/tui/internal/tuitest"
-	"github.com/hookscope/hookscope/tunnel"
 )
 
 // fixtureOptions is a store holding the fixtures, forwarding configured.
 func fixtureOptions(t testing.TB) (Options, *store.Store) {
-	st := tuitest.OpenStore(t)
-	tuitest.Seed(t, st, tuitest.Fixtures(), tuitest.FixtureAttempts())
+	st := storetest.Open(t)
+	storetest.Seed(t, st, tuitest.Fixtures(), tuitest.FixtureAttempts())
 	return Options{
 		Backend: st, LocalURL: "http://127.0.0.1:8080", Targets: []string{"http://localhost:3000/webhooks"},
 		SecretMask: "****ab12", CanResign: true, Now: tuitest.Clock,
@@ -95,8 +94,8 @@ func TestGoldenScreens(t *testing.T) {
 			o.Targets, o.Replay, o.SecretMask, o.CanResign = nil, nil, "", false
 		}},
 		{name: "tunnel_online", w: 100, h: 24, opts: func(o *Options) {
-			ch := make(chan tunnel.Event, 1)
-			ch <- tunnel.Event{State: tunnel.Online, URL: "https://hook.ngrok.app"}
+			ch := make(chan inspect.TunnelEvent, 1)
+			ch <- inspect.TunnelEvent{State: inspect.TunnelOnline, URL: "https://hook.ngrok.app"}
 			o.Tunnel = ch
 			o.Health = func(context.Context) error { return nil }
 		}},
@@ -225,12 +224,12 @@ func TestMouseWheel(t *testing.T) {
 	t.Parallel()
 	o, _ := fixtureOptions(t)
 	d := drive(t, o, 100, 30)
-	d.Send(tea.MouseMsg{X: 10, Y: 7, Action: tea.MouseActionPress, Button: tea.MouseButtonWheelDown})
+	d.Send(tea.MouseWheelMsg{X: 10, Y: 7, Button: tea.MouseWheelDown})
 	if r, _ := root(d).list.Selected(); r.Rec.ID != tuitest.ID(5) {
 		t.Fatalf("wheel over the list: selected %s", r.Rec.ID)
 	}
 	d.Keys(selectFixture(1)...)
-	d.Send(tea.MouseMsg{X: 10, Y: 25, Action: tea.MouseActionPress, Button: tea.MouseButtonWheelDown})
+	d.Send(tea.MouseWheelMsg{X: 10, Y: 25, Button: tea.MouseWheelDown})
 	if !strings.Contains(d.View(), `"data": {`) || strings.Contains(d.View(), "json · 156 B") {
 		t.Fatalf("wheel over the detail did not scroll it:\n%s", d.View())
 	}
@@ -255,6 +254,18 @@ func TestFilterKeys(t *testing.T) {
 	d.Keys("enter")
 	if s := root(d).footer.Status(); !strings.Contains(s, "is not a verdict") {
 		t.Fatalf("a bad filter is not explained: %q", s)
+	}
+	// A paste is one message in v2: it lands in the prompt, and outside
+	// it no pasted letter acts as a key (a "q" would quit).
+	d.Keys("/", "ctrl+u")
+	d.Send(tea.PasteMsg{Content: "sig:invalid\n"})
+	d.Keys("enter")
+	if f := root(d).list.Filter().Text; f != "sig:invalid" {
+		t.Fatalf("pasted filter %q", f)
+	}
+	d.Send(tea.PasteMsg{Content: "q"})
+	if d.Quit {
+		t.Fatal("a pasted q quit")
 	}
 }
 
@@ -299,7 +310,7 @@ func TestReplayShowsNewAttemptLive(t *testing.T) {
 	}
 	// The same attempt published on the bus is not shown twice.
 	a := inspect.Attempt{RequestID: tuitest.ID(1), At: tuitest.Now.Add(time.Second), URL: "http://localhost:3000/webhooks", Status: 201, Replay: true}
-	d.Send(arrivalsMsg{events: []capture.Event{{Type: capture.Forwarded, Record: &tuitest.Fixtures()[0], Attempt: &a}}})
+	d.Send(arrivalsMsg{events: []inspect.Event{{Type: inspect.Forwarded, Record: &tuitest.Fixtures()[0], Attempt: &a}}})
 	if !strings.Contains(d.View(), "4 Attempts (3)]") {
 		t.Errorf("a replay reported twice shows twice:\n%s", d.View())
 	}
@@ -345,7 +356,7 @@ func TestReplayWithoutTarget(t *testing.T) {
 
 func TestArrivalsBurst(t *testing.T) {
 	o, _ := fixtureOptions(t)
-	var bus capture.Bus
+	var bus inspect.Bus
 	sub := bus.Subscribe()
 	d := drive(t, o, 120, 40)
 	// Subscribed after Init, so no waiting command of the driver's drains
@@ -358,9 +369,9 @@ func TestArrivalsBurst(t *testing.T) {
 		r := &inspect.Record{ID: fmt.Sprintf("03%010d", i), ReceivedAt: tuitest.Now, Method: "POST", Path: "/webhooks",
 			Event: "video.ready", Body: []byte(`{"event":"video.ready"}`), Size: 23,
 			Signature: signature.Verdict{Status: []signature.Status{signature.Valid, signature.Invalid}[i%2]}}
-		bus.Publish(capture.Event{Type: capture.Captured, Record: r})
+		bus.Publish(inspect.Event{Type: inspect.Captured, Record: r})
 		if i%3 == 0 {
-			bus.Publish(capture.Event{Type: capture.Forwarded, Record: r, Attempt: &inspect.Attempt{RequestID: r.ID, Status: 200, Latency: time.Millisecond}})
+			bus.Publish(inspect.Event{Type: inspect.Forwarded, Record: r, Attempt: &inspect.Attempt{RequestID: r.ID, Status: 200, Latency: time.Millisecond}})
 		}
 	}
 	// One wait, one drain: the whole burst is one message.
@@ -392,14 +403,14 @@ func TestArrivalsBurst(t *testing.T) {
 }
 
 func TestArrivalsArePaced(t *testing.T) {
-	var bus capture.Bus
+	var bus inspect.Bus
 	sub := bus.Subscribe()
-	bus.Publish(capture.Event{Type: capture.StoreFail, Err: "x"})
+	bus.Publish(inspect.Event{Type: inspect.StoreFail, Err: "x"})
 	last := time.Now()
 	done := make(chan tea.Msg)
 	go func() { done <- waitEvents(context.Background(), sub, last)() }()
 	time.Sleep(10 * time.Millisecond)
-	bus.Publish(capture.Event{Type: capture.StoreFail, Err: "y"}) // joins the same batch
+	bus.Publish(inspect.Event{Type: inspect.StoreFail, Err: "y"}) // joins the same batch
 	msg := (<-done).(arrivalsMsg)
 	if time.Since(last) < batchGap || len(msg.events) != 2 {
 		t.Fatalf("batch of %d after %v", len(msg.events), time.Since(last))
@@ -415,7 +426,7 @@ func TestStoreFailureShown(t *testing.T) {
 	t.Parallel()
 	o, _ := fixtureOptions(t)
 	d := drive(t, o, 100, 30)
-	d.Send(arrivalsMsg{events: []capture.Event{{Type: capture.StoreFail, Err: "disk full\x1b[2J"}}})
+	d.Send(arrivalsMsg{events: []inspect.Event{{Type: inspect.StoreFail, Err: "disk full\x1b[2J"}}})
 	v := d.View()
 	checkScreen(t, v, 100, 30)
 	if !strings.Contains(v, `could not be stored and got a 503: disk full\x1b[2J`) || !strings.Contains(v, "not stored (503) 1") {
@@ -425,23 +436,57 @@ func TestStoreFailureShown(t *testing.T) {
 
 func TestTunnelEventsReachHeader(t *testing.T) {
 	o, _ := fixtureOptions(t)
-	ch := make(chan tunnel.Event, 2)
+	ch := make(chan inspect.TunnelEvent, 2)
 	o.Tunnel = ch
 	m := newModel(context.Background(), o)
 	m.width, m.height = 100, 30
 	m.layout()
-	if !strings.Contains(m.View(), "○ connecting…") {
-		t.Fatalf("%s", m.View())
+	if v := tuitest.Plain(m.screen()); !strings.Contains(v, "○ connecting…") {
+		t.Fatalf("%s", v)
 	}
-	ch <- tunnel.Event{State: tunnel.Online, URL: "https://x.ngrok.app"}
+	ch <- inspect.TunnelEvent{State: inspect.TunnelOnline, URL: "https://x.ngrok.app"}
 	d := tuitest.NewDriver(m, 100, 30)
 	if !strings.Contains(d.View(), "https://x.ngrok.app  ● online") {
 		t.Fatalf("%s", d.View())
 	}
-	ch <- tunnel.Event{State: tunnel.Offline, Err: "connection lost (EOF)"}
+	ch <- inspect.TunnelEvent{State: inspect.TunnelOffline, Err: "connection lost (EOF)"}
 	time.Sleep(100 * time.Millisecond) // the driver's waiting command takes it
 	close(ch)
 	if waitTunnel(context.Background(), ch)() != nil {
 		t.Fatal("a closed channel should end the wait")
+	}
+}
+
+// TestArrivalsOverflowReloads: a screen that fell behind its bounded queue
+// says how many live events it missed and reloads the list from the store,
+// where every request is.
+func TestArrivalsOverflowReloads(t *testing.T) {
+	o, st := fixtureOptions(t)
+	bus := inspect.Bus{Queue: 3}
+	sub := bus.Subscribe()
+	d := drive(t, o, 120, 40)
+	m0 := root(d)
+	m0.o.Events = sub
+	d.M = m0
+	recs := []inspect.Record{}
+	for i := range 8 {
+		r := inspect.Record{ID: fmt.Sprintf("03%010d", i), ReceivedAt: tuitest.Now, Method: "POST", Path: "/webhooks",
+			Event: "video.ready", Body: []byte(`{"event":"video.ready"}`), Size: 23,
+			Signature: signature.Verdict{Status: signature.Valid}}
+		recs = append(recs, r)
+		bus.Publish(inspect.Event{Type: inspect.Captured, Record: &r})
+	}
+	storetest.Seed(t, st, recs, nil)
+	msg := waitEvents(context.Background(), sub, time.Time{})()
+	batch, ok := msg.(arrivalsMsg)
+	if !ok || len(batch.events) != 3 || batch.dropped != 5 {
+		t.Fatalf("got %T: %d events, %d dropped; want 3 and 5", msg, len(batch.events), batch.dropped)
+	}
+	d.Send(batch)
+	if s := root(d).footer.Status(); !strings.Contains(s, "5 live events were skipped") {
+		t.Errorf("status %q", s)
+	}
+	if v := d.View(); !strings.Contains(v, "Requests 1/16") {
+		t.Errorf("the list was not reloaded with every stored request:\n%s", v)
 	}
 }

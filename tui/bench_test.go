@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/hookscope/hookscope/inspect/store"
+	"github.com/hookscope/hookscope/internal/storetest"
 	"github.com/hookscope/hookscope/tui/internal/tuitest"
 )
 
@@ -38,7 +39,7 @@ func benchStore(b *testing.B, n int) *store.Store {
 		b.Fatal(err)
 	}
 	start := time.Now()
-	tuitest.SeedMany(b, st, n)
+	storetest.SeedMany(b, st, n, tuitest.GeneratedOf(n), tuitest.GeneratedAttempts(n))
 	b.Logf("seeded %d requests in %v", n, time.Since(start).Round(time.Millisecond))
 	if benchStores.byN == nil {
 		benchStores.byN = map[int]*store.Store{}
@@ -108,7 +109,7 @@ func BenchmarkKey(b *testing.B) {
 		run(cmd)
 	}
 	selected := func() string { r, _ := m.(Model).list.Selected(); return r.Rec.ID }
-	down, top := tea.KeyMsg{Type: tea.KeyDown}, tuitest.Key("g")
+	down, top := tuitest.Key("down"), tuitest.Key("g")
 	b.ReportAllocs()
 	for b.Loop() {
 		before := selected()

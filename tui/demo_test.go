@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/internal/storetest"
 	"github.com/hookscope/hookscope/tui/internal/tuitest"
-	"github.com/hookscope/hookscope/tunnel"
 )
 
 // TestDemo runs the real UI on a seeded store, with a webhook arriving
@@ -26,21 +25,21 @@ func TestDemo(t *testing.T) {
 	if os.Getenv("HOOKSCOPE_TUI_DEMO") == "" {
 		t.Skip("set HOOKSCOPE_TUI_DEMO=1 and run the test binary in a terminal")
 	}
-	st := tuitest.OpenStore(t)
+	st := storetest.Open(t)
 	if n, _ := strconv.Atoi(os.Getenv("HOOKSCOPE_TUI_DEMO_N")); n > 0 {
-		tuitest.SeedMany(t, st, n)
+		storetest.SeedMany(t, st, n, tuitest.GeneratedOf(n), tuitest.GeneratedAttempts(n))
 	}
-	tuitest.Seed(t, st, tuitest.Fixtures(), tuitest.FixtureAttempts())
+	storetest.Seed(t, st, tuitest.Fixtures(), tuitest.FixtureAttempts())
 	every := time.Second
 	if d, err := time.ParseDuration(os.Getenv("HOOKSCOPE_TUI_DEMO_EVERY")); err == nil {
 		every = d
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var bus capture.Bus
+	var bus inspect.Bus
 	sub := bus.Subscribe()
-	tun := make(chan tunnel.Event, 4)
-	tun <- tunnel.Event{State: tunnel.Online, URL: "https://demo.ngrok.app"}
+	tun := make(chan inspect.TunnelEvent, 4)
+	tun <- inspect.TunnelEvent{State: inspect.TunnelOnline, URL: "https://demo.ngrok.app"}
 	up := true
 	go func() {
 		tick := time.NewTicker(every)
@@ -59,10 +58,10 @@ func TestDemo(t *testing.T) {
 			if err := st.Insert(ctx, rec); err != nil {
 				return
 			}
-			bus.Publish(capture.Event{Type: capture.Captured, Record: rec})
+			bus.Publish(inspect.Event{Type: inspect.Captured, Record: rec})
 			a := &inspect.Attempt{RequestID: rec.ID, At: time.Now(), URL: "http://localhost:3000/webhooks", Status: 200, Latency: 7 * time.Millisecond}
 			st.AddAttempt(ctx, a)
-			bus.Publish(capture.Event{Type: capture.Forwarded, Record: rec, Attempt: a})
+			bus.Publish(inspect.Event{Type: inspect.Forwarded, Record: rec, Attempt: a})
 		}
 	}()
 	err := Run(ctx, Options{

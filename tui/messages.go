@@ -5,15 +5,15 @@ import (
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/tui/components/footer"
 )
 
 // arrivalsMsg is one batch of engine events: however fast webhooks come,
 // the UI takes them a batch at a time.
 type arrivalsMsg struct {
-	events []capture.Event
-	at     time.Time // when the batch was drained, for pacing the next
+	events  []inspect.Event
+	dropped int       // events the queue had no room for
+	at      time.Time // when the batch was drained, for pacing the next
 }
 
 // healthTickMsg starts the next probe of the forward target.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/aymanbagabas/go-osc52/v2"
-	tea "github.com/charmbracelet/bubbletea"
 )
 
 // Run shows the UI full-screen (alternate screen, mouse wheel) until the
@@ -21,10 +21,9 @@ func Run(ctx context.Context, o Options) error {
 	m := newModel(ctx, o)
 	m.clipboard = term.copy
 	m.editorIn, m.editorOut = os.Stdin, os.Stdout
+	// The alternate screen and the mouse are asked for by Model.View.
 	p := tea.NewProgram(m,
 		tea.WithContext(ctx),
-		tea.WithAltScreen(),
-		tea.WithMouseCellMotion(),
 		tea.WithInput(os.Stdin),
 		tea.WithOutput(term),
 	)

@@ -65,6 +65,8 @@ type classifier struct {
 	server string // connect address, for "the server at ..."
 	domain string // reserved domain, "" for a random URL
 	secret string // authtoken, scrubbed from everything
+	source TokenSource
+	proxy  string // proxy URL without credentials, "" for none
 }
 
 const (
@@ -159,8 +161,40 @@ func (c classifier) classify(err error, ph phase) *Error {
 }
 
 func (c classifier) unreachable(reason string) *Error {
+	remedy := remedyNetwork
+	if c.proxy != "" {
+		remedy = "check your network and the proxy " + c.proxy + ", or use --tunnel none"
+	}
 	return c.newError(ErrUnreachable, "", reason,
-		fmt.Sprintf("ngrok: could not reach the ngrok service (%s); %s", reason, remedyNetwork), false)
+		fmt.Sprintf("ngrok: could not reach the ngrok service (%s); %s", reason, remedy), false)
+}
+
+// stopped is the error for an endpoint that ended while hookscope still
+// wanted it: the service stopped it (from the dashboard or API, with a
+// reason and code) or the session gave up.
+func (c classifier) stopped(err error) *Error {
+	r, ok := asRemote(err)
+	said := ""
+	if ok {
+		said = lowerFirst(serverSentence(c.scrub(r.text)))
+	}
+	code := r.code
+	if code == "" {
+		code = errCodeRe.FindString(r.text)
+	}
+	reason := "endpoint stopped remotely"
+	if said != "" && said != "no reason given" {
+		reason += ": " + said
+	}
+	if code != "" {
+		reason += " (" + code + ")"
+	}
+	why := strings.TrimPrefix(strings.TrimPrefix(reason, "endpoint stopped remotely"), ": ")
+	if why == "" {
+		why = "no reason given"
+	}
+	return c.newError(ErrRejected, code, reason,
+		fmt.Sprintf("ngrok: the ngrok service stopped the public endpoint (%s); capture goes on locally, so restart hookscope for a public URL again, or use --tunnel none", strings.TrimSpace(why)), true)
 }
 
 // timeout is the error for an attempt that produced no failure to report:
@@ -240,9 +274,13 @@ func (c classifier) remote(r remoteError, ph phase) *Error {
 			reason += " (" + code + ")"
 		}
 		// The text itself is left out: ngrok's auth errors quote the token.
+		from := ""
+		if c.source != "" {
+			from = " from " + string(c.source)
+		}
 		return c.newError(ErrAuth, code, reason,
-			fmt.Sprintf("ngrok: the ngrok service rejected the authtoken%s; get a valid one from %s and set it with `hookscope config set ngrok-authtoken TOKEN`, or use --tunnel none",
-				strings.TrimPrefix(reason, "authtoken rejected"), authtokenPage), true)
+			fmt.Sprintf("ngrok: the ngrok service rejected the authtoken%s%s; get a valid one from %s and %s, or use --tunnel none",
+				from, strings.TrimPrefix(reason, "authtoken rejected"), authtokenPage, c.source.remedy()), true)
 	case errInUse:
 		return c.newError(ErrDomain, code, tag,
 			fmt.Sprintf("ngrok: cannot use the domain %s: %s; stop the other agent that serves it, or leave the domain unset to get a random URL", c.domainOr("requested"), tag), true)

@@ -177,7 +177,7 @@ func TestEventsWhileRunning(t *testing.T) {
 		events:    make(chan Event, eventBuffer),
 		running:   true,
 		connected: true,
-		state:     Online,
+		current:   Event{State: Online},
 		url:       "https://example.ngrok.app",
 	}
 	refused := fmt.Errorf("failed to dial ngrok server: %w", &net.OpError{Op: "dial", Net: "tcp",
@@ -206,7 +206,8 @@ func TestEventsWhileRunning(t *testing.T) {
 	}
 	for i := range want {
 		g := got[i]
-		if g.State != want[i].State || g.URL != want[i].URL || g.Err != want[i].Err || g.At.IsZero() {
+		// ngrok-go reconnects a running session by itself.
+		if g.State != want[i].State || g.URL != want[i].URL || g.Err != want[i].Err || g.At.IsZero() || g.Retrying != (g.State == Offline) {
 			t.Errorf("event %d = %+v; want %+v", i, g, want[i])
 		}
 		if strings.Contains(g.Err, testToken) {
@@ -271,5 +272,43 @@ func drain(ch chan Event) []Event {
 		default:
 			return out
 		}
+	}
+}
+
+// A token from the environment wins over every file, so the remedy must
+// name where the rejected token came from, or the user fixes the wrong one.
+func TestAuthRemedyNamesTheSource(t *testing.T) {
+	rejected := fmt.Errorf("authentication failed: %w", serviceErr{msg107})
+	tests := []struct {
+		source TokenSource
+		want   []string
+		not    string
+	}{
+		{FromFlag, []string{"authtoken from --authtoken", "pass it with --authtoken"}, "config set"},
+		{FromEnv, []string{"authtoken from NGROK_AUTHTOKEN", "set NGROK_AUTHTOKEN to it", "unset NGROK_AUTHTOKEN"}, "config set"},
+		{FromConfig, []string{"authtoken from hookscope config", "`hookscope config set ngrok-authtoken TOKEN`"}, "NGROK_AUTHTOKEN"},
+		{"/home/u/.config/ngrok/ngrok.yml", []string{"authtoken from /home/u/.config/ngrok/ngrok.yml", "`ngrok config add-authtoken TOKEN`"}, "NGROK_AUTHTOKEN"},
+	}
+	for _, tt := range tests {
+		c := testClassifier()
+		c.source = tt.source
+		e := c.classify(rejected, phaseConnect)
+		checkSentence(t, e, ErrAuth, append(tt.want, "(ERR_NGROK_107)", "--tunnel none")...)
+		if strings.Contains(e.Error(), tt.not) {
+			t.Errorf("source %q: %q mentions %q", tt.source, e.Error(), tt.not)
+		}
+	}
+}
+
+func TestStoppedRemotely(t *testing.T) {
+	c := testClassifier()
+	e := c.stopped(fmt.Errorf("accept failed: %w", serviceErr{"Endpoint stopped from the dashboard by a team member.\n\nERR_NGROK_3204\n"}))
+	if e.Reason != "endpoint stopped remotely: endpoint stopped from the dashboard by a team member (ERR_NGROK_3204)" || e.Code != "ERR_NGROK_3204" {
+		t.Errorf("reason %q code %q", e.Reason, e.Code)
+	}
+	checkSentence(t, e, ErrRejected, "capture goes on locally", "--tunnel none")
+	e = c.stopped(errors.New("Listener closed"))
+	if e.Reason != "endpoint stopped remotely" || !strings.Contains(e.Error(), "(no reason given)") {
+		t.Errorf("no reason: %q / %q", e.Reason, e.Error())
 	}
 }

@@ -43,24 +43,27 @@ func TestResolve(t *testing.T) {
 }
 
 func TestToken(t *testing.T) {
+	const yml = "/home/u/.config/ngrok/ngrok.yml"
 	tests := []struct {
-		flag, env, config string
-		token, source     string
+		flag, env, config, file string
+		token                   string
+		source                  TokenSource
 	}{
-		{"f", "e", "c", "f", "flag"},
-		{"", "e", "c", "e", "env NGROK_AUTHTOKEN"},
-		{"", "", "c", "c", "config"},
-		{"", "", "", "", ""},
-		{" f ", "e", "", "f", "flag"},
-		{"  ", "e", "c", "e", "env NGROK_AUTHTOKEN"},
-		{"", "\t", "c", "c", "config"},
-		{"f", "", "c", "f", "flag"},
-		{"", "", " \n", "", ""},
+		{"f", "e", "c", "n", "f", FromFlag},
+		{"", "e", "c", "n", "e", FromEnv},
+		{"", "", "c", "n", "c", FromConfig},
+		{"", "", "", "n", "n", yml},
+		{"", "", "", "", "", ""},
+		{" f ", "e", "", "", "f", FromFlag},
+		{"  ", "e", "c", "", "e", FromEnv},
+		{"", "\t", "c", "", "c", FromConfig},
+		{"f", "", "c", "", "f", FromFlag},
+		{"", "", " \n", " ", "", ""},
 	}
 	for _, tt := range tests {
-		token, source := Token(tt.flag, tt.env, tt.config)
+		token, source := Token(tt.flag, tt.env, tt.config, tt.file, yml)
 		if token != tt.token || source != tt.source {
-			t.Errorf("Token(%q, %q, %q) = %q, %q; want %q, %q", tt.flag, tt.env, tt.config, token, source, tt.token, tt.source)
+			t.Errorf("Token(%q, %q, %q, %q) = %q, %q; want %q, %q", tt.flag, tt.env, tt.config, tt.file, token, source, tt.token, tt.source)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package tunnel
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -70,6 +71,23 @@ type Options struct {
 	// if empty); Metadata is attached to it as-is.
 	Description string
 	Metadata    string
+	// ClientVersion is hookscope's version, sent to ngrok as the client
+	// info ("hookscope/VERSION") so the dashboard names the agent.
+	ClientVersion string
+	// Proxy is the proxy for the connection to ngrok: http:// or https://
+	// (CONNECT) or socks5://. ngrok-go reads no environment itself.
+	Proxy string
+	// TokenSource says where Authtoken came from, so a rejected token's
+	// remedy names the place to fix.
+	TokenSource TokenSource
+	// KeepTrying is for --tunnel auto: when the start fails for a reason
+	// that may pass (no network, DNS, a timeout), Ngrok returns a Tunnel
+	// that is Offline and keeps trying in the background instead of an
+	// error. A definite refusal (token, domain, policy) is still an error.
+	KeepTrying bool
+	// HeartbeatInterval and HeartbeatTolerance tune how soon a silent
+	// connection counts as lost; 0 keeps ngrok's 10 s and 15 s.
+	HeartbeatInterval, HeartbeatTolerance time.Duration
 }
 
 func (o Options) normalize() (Options, *Error) {
@@ -89,6 +107,9 @@ func (o Options) normalize() (Options, *Error) {
 		return o, err
 	}
 	if o.ConnectURL, err = normalizeConnect(o.ConnectURL); err != nil {
+		return o, err
+	}
+	if o.Proxy, err = normalizeProxy(o.Proxy); err != nil {
 		return o, err
 	}
 	return o, nil
@@ -135,8 +156,9 @@ func normalizeConnect(s string) (string, *Error) {
 // Ngrok opens an ngrok HTTPS endpoint whose connections Accept returns, so
 // webhooks go through hookscope's capture server (ngrok's Forward would
 // bypass it). It returns within opts.ConnectTimeout with either a Tunnel
-// that is Online or an *Error. ctx bounds only the connection attempt; once
-// Ngrok returns, the tunnel lives until Close.
+// that is Online, an *Error, or (with KeepTrying, after a failure that may
+// pass) a Tunnel that is Offline and keeps trying. ctx bounds only the
+// connection attempt; once Ngrok returns, the tunnel lives until Close.
 func Ngrok(ctx context.Context, opts Options) (Tunnel, error) {
 	o, cfgErr := opts.normalize()
 	if cfgErr != nil {
@@ -147,10 +169,13 @@ func Ngrok(ctx context.Context, opts Options) (Tunnel, error) {
 		server = defaultServer
 	}
 	t := &ngrokTunnel{
-		cls:    classifier{server: server, domain: o.Domain, secret: o.Authtoken},
+		cls:    classifier{server: server, domain: o.Domain, secret: o.Authtoken, source: o.TokenSource, proxy: redactProxy(o.Proxy)},
 		log:    newLogger(o.Logger, o.Authtoken),
 		fatal:  make(chan *Error, 1),
 		events: make(chan Event, eventBuffer),
+		conns:  make(chan net.Conn),
+		closed: make(chan struct{}),
+		bgDone: make(chan struct{}),
 	}
 
 	agentOpts := []ngrok.AgentOption{
@@ -158,14 +183,34 @@ func Ngrok(ctx context.Context, opts Options) (Tunnel, error) {
 		ngrok.WithLogger(t.log),
 		ngrok.WithEventHandler(t.handle),
 	}
+	if o.ClientVersion != "" {
+		agentOpts = append(agentOpts, ngrok.WithClientInfo("hookscope", o.ClientVersion))
+	}
 	if o.ConnectURL != "" {
 		agentOpts = append(agentOpts, ngrok.WithAgentConnectURL(o.ConnectURL))
 	}
 	if o.ConnectCAs != nil {
 		agentOpts = append(agentOpts, ngrok.WithAgentConnectCAs(o.ConnectCAs))
 	}
-	if o.Dialer != nil {
-		agentOpts = append(agentOpts, ngrok.WithDialer(o.Dialer))
+	if o.HeartbeatInterval > 0 {
+		agentOpts = append(agentOpts, ngrok.WithHeartbeatInterval(o.HeartbeatInterval))
+	}
+	if o.HeartbeatTolerance > 0 {
+		agentOpts = append(agentOpts, ngrok.WithHeartbeatTolerance(o.HeartbeatTolerance))
+	}
+	dialer := o.Dialer
+	if o.Proxy != "" {
+		u, _ := url.Parse(o.Proxy) // normalize checked it
+		if u.Scheme == "http" || u.Scheme == "https" {
+			// ngrok-go's WithProxyURL knows only SOCKS5; corporate proxies
+			// mostly speak HTTP CONNECT.
+			dialer = connectDialer{proxy: u, base: dialer}
+		} else {
+			agentOpts = append(agentOpts, ngrok.WithProxyURL(o.Proxy))
+		}
+	}
+	if dialer != nil {
+		agentOpts = append(agentOpts, ngrok.WithDialer(dialer))
 	}
 	agent, err := ngrok.NewAgent(agentOpts...)
 	if err != nil {
@@ -188,6 +233,7 @@ func Ngrok(ctx context.Context, opts Options) (Tunnel, error) {
 	// ends), so it gets a context of its own that only Close or a failed
 	// start cancels; the connect deadline is a timer instead.
 	life, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	t.agent, t.cancel = agent, cancel
 	t.emit(Event{State: Connecting})
 	start := time.Now()
 
@@ -204,9 +250,10 @@ func Ngrok(ctx context.Context, opts Options) (Tunnel, error) {
 	select {
 	case r := <-done:
 		if r.err == nil {
-			t.start(agent, r.l, cancel)
+			close(t.bgDone)
+			t.start(r.l)
 			t.log.Info("ngrok endpoint online", "url", t.url, "after", time.Since(start).Round(time.Millisecond))
-			return t, nil
+			return t.returned(), nil
 		}
 		fail, res = t.listenFailed(r.err), &r
 	case fail = <-t.fatal:
@@ -216,24 +263,32 @@ func Ngrok(ctx context.Context, opts Options) (Tunnel, error) {
 		fail = canceled()
 	}
 
+	// A timeout ends the wait, not the hope: the network may come back.
+	if o.KeepTrying && res == nil && (!fail.definite || errors.Is(fail, ErrTimeout)) {
+		t.log.Warn("ngrok tunnel not up yet, retrying in the background", "kind", fail.Kind.Error(), "reason", fail.Reason,
+			"after", time.Since(start).Round(time.Millisecond))
+		t.mu.Lock()
+		t.retrying = true
+		t.reason = fail.Reason
+		t.emitLocked(Event{State: Offline, Err: fail.Reason, Retrying: true})
+		t.mu.Unlock()
+		go t.background(done)
+		return t.returned(), nil
+	}
+	close(t.bgDone)
+
 	// Cancelling the session context unblocks every stage, including the
 	// TLS handshake and the auth and bind RPCs, which have no deadline of
 	// their own: ngrok-go closes the session when that context ends.
 	cancel()
-	cleanup := func(r listenResult) {
-		if r.l != nil {
-			_ = r.l.Close()
-		}
-		_ = agent.Disconnect()
-	}
 	if res != nil {
-		cleanup(*res)
+		t.cleanup(*res)
 	} else {
 		select {
 		case r := <-done:
-			cleanup(r)
+			t.cleanup(r)
 		case <-time.After(cleanupGrace):
-			go func() { cleanup(<-done) }()
+			go func() { t.cleanup(<-done) }()
 		}
 	}
 	t.log.Warn("ngrok tunnel failed", "kind", fail.Kind.Error(), "code", fail.Code, "reason", fail.Reason,
@@ -249,26 +304,103 @@ type listenResult struct {
 type ngrokTunnel struct {
 	cls classifier
 	log *slog.Logger
-	// fatal carries the first failure that ends the start: a definite one,
-	// or the last of maxConnectAttempts retryable ones.
+	// fatal carries failures that end the start: a definite one, or the
+	// last of maxConnectAttempts retryable ones.
 	fatal chan *Error
+	conns chan net.Conn
+	// closed is closed by Close; bgDone when no start is pending.
+	closed chan struct{}
+	bgDone chan struct{}
+
+	agent  ngrok.Agent
+	cancel context.CancelFunc
 
 	mu        sync.Mutex
-	running   bool // Ngrok returned this tunnel
+	running   bool // the endpoint is bound
+	retrying  bool // Ngrok returned before the endpoint was bound
 	closing   bool
+	stopped   bool   // the endpoint ended for good (remote stop, refusal)
 	connected bool   // ngrok-go's session is up
-	state     State  // last emitted
+	current   Event  // last emitted
 	reason    string // last Offline reason
 	failures  int    // retryable failures while starting
 	last      *Error // most telling failure while starting
 	url       string
 	events    chan Event
-	agent     ngrok.Agent
 	listener  ngrok.EndpointListener
-	cancel    context.CancelFunc
 	ended     bool // events is closed
 
 	closeOnce sync.Once
+}
+
+// returned drops the events that led up to Ngrok's return: the caller
+// learns that state from the return itself (and Current), and a stale
+// "connecting" after the ready line would only mislead.
+func (t *ngrokTunnel) returned() *ngrokTunnel {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for {
+		select {
+		case <-t.events:
+		default:
+			return t
+		}
+	}
+}
+
+// background waits out a start that Ngrok stopped waiting for.
+func (t *ngrokTunnel) background(done <-chan listenResult) {
+	defer close(t.bgDone)
+	for {
+		select {
+		case r := <-done:
+			t.mu.Lock()
+			closing := t.closing
+			t.mu.Unlock()
+			if closing {
+				t.cleanup(r)
+				return
+			}
+			if r.err == nil {
+				t.start(r.l)
+				t.log.Info("ngrok endpoint online after retrying", "url", t.url)
+				return
+			}
+			t.giveUp(t.listenFailed(r.err))
+			t.cleanup(r)
+			return
+		case e := <-t.fatal:
+			if !e.definite {
+				continue // only Ngrok's own wait counts attempts
+			}
+			t.giveUp(e)
+			t.cleanup(<-done)
+			return
+		case <-t.closed:
+			t.cleanup(<-done)
+			return
+		}
+	}
+}
+
+// giveUp ends a background start that cannot succeed by retrying.
+func (t *ngrokTunnel) giveUp(e *Error) {
+	t.cancel()
+	t.log.Warn("ngrok tunnel failed, not retrying", "kind", e.Kind.Error(), "code", e.Code, "reason", e.Reason)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closing {
+		return
+	}
+	t.stopped, t.reason = true, e.Reason
+	t.emitLocked(Event{State: Offline, Err: e.Reason, Detail: e.Error()})
+}
+
+func (t *ngrokTunnel) cleanup(r listenResult) {
+	if r.l != nil {
+		_ = r.l.Close()
+	}
+	_ = t.agent.Disconnect()
 }
 
 // handle receives ngrok-go's events on its own goroutines; ngrok-go requires
@@ -279,7 +411,7 @@ func (t *ngrokTunnel) handle(ev ngrok.Event) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		t.connected = true
-		if t.running && !t.closing && t.state != Online {
+		if t.running && !t.closing && !t.stopped && t.current.State != Online {
 			t.reason = ""
 			t.emitLocked(Event{State: Online, URL: t.url})
 		}
@@ -290,18 +422,23 @@ func (t *ngrokTunnel) handle(ev ngrok.Event) {
 		}
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		if t.closing {
+		if t.closing || t.stopped {
 			return
 		}
 		t.connected = false
 		if !t.running {
-			t.startFailed(t.cls.classify(ev.Error, phaseConnect))
+			e := t.cls.classify(ev.Error, phaseConnect)
+			t.startFailed(e)
+			if t.retrying && !e.definite && t.reason != e.Reason {
+				t.reason = e.Reason
+				t.emitLocked(Event{State: Offline, Err: e.Reason, Retrying: true})
+			}
 			return
 		}
 		e := t.cls.classify(ev.Error, phaseRunning)
-		if t.state != Offline || t.reason != e.Reason {
+		if t.current.State != Offline || t.reason != e.Reason {
 			t.reason = e.Reason
-			t.emitLocked(Event{State: Offline, URL: t.url, Err: e.Reason})
+			t.emitLocked(Event{State: Offline, URL: t.url, Err: e.Reason, Retrying: true})
 		}
 	}
 }
@@ -351,15 +488,17 @@ func (t *ngrokTunnel) timedOut(after time.Duration) *Error {
 	return t.cls.timeout(after, phaseConnect)
 }
 
-func (t *ngrokTunnel) start(agent ngrok.Agent, l ngrok.EndpointListener, cancel context.CancelFunc) {
+func (t *ngrokTunnel) start(l ngrok.EndpointListener) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.agent, t.listener, t.cancel = agent, l, cancel
+	t.listener = l
 	t.url = l.URL().String()
 	t.running = true
+	go t.pump(l)
 	// The session may already have dropped again between Listen returning
 	// and now; report whichever state it is in.
 	if t.connected {
+		t.reason = ""
 		t.emitLocked(Event{State: Online, URL: t.url})
 		return
 	}
@@ -367,7 +506,34 @@ func (t *ngrokTunnel) start(agent ngrok.Agent, l ngrok.EndpointListener, cancel 
 	if t.last != nil {
 		t.reason = t.last.Reason
 	}
-	t.emitLocked(Event{State: Offline, URL: t.url, Err: t.reason})
+	t.emitLocked(Event{State: Offline, URL: t.url, Err: t.reason, Retrying: true})
+}
+
+// pump hands the endpoint's connections to Accept. An endpoint that ends
+// without Close (stopped from the dashboard or API) is a state, not an
+// error for the capture server: its local listener must keep serving.
+func (t *ngrokTunnel) pump(l ngrok.EndpointListener) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			if t.closing {
+				return
+			}
+			e := t.cls.stopped(err)
+			t.stopped, t.reason = true, e.Reason
+			t.log.Warn("ngrok endpoint stopped", "code", e.Code, "reason", e.Reason)
+			t.emitLocked(Event{State: Offline, URL: t.url, Err: e.Reason, Detail: e.Error()})
+			return
+		}
+		select {
+		case t.conns <- c:
+		case <-t.closed:
+			_ = c.Close()
+			return
+		}
+	}
 }
 
 func (t *ngrokTunnel) emit(ev Event) {
@@ -386,7 +552,8 @@ func (t *ngrokTunnel) emitLocked(ev Event) {
 		ev.At = time.Now()
 	}
 	ev.Err = t.cls.scrub(ev.Err)
-	t.state = ev.State
+	ev.Detail = t.cls.scrub(ev.Detail)
+	t.current = ev
 	for {
 		select {
 		case t.events <- ev:
@@ -400,23 +567,16 @@ func (t *ngrokTunnel) emitLocked(ev Event) {
 	}
 }
 
+// Accept returns the next connection through the public URL. It blocks
+// while the endpoint is offline, not yet up or stopped, and fails only
+// after Close, so the capture server never stops because of the tunnel.
 func (t *ngrokTunnel) Accept() (net.Conn, error) {
-	c, err := t.listener.Accept()
-	if err == nil {
+	select {
+	case c := <-t.conns:
 		return c, nil
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closing {
+	case <-t.closed:
 		return nil, net.ErrClosed
 	}
-	// The service stopped the endpoint (from the dashboard or API).
-	e := t.cls.classify(err, phaseBind)
-	if t.state != Offline || t.reason != e.Reason {
-		t.reason = e.Reason
-		t.emitLocked(Event{State: Offline, URL: t.url, Err: e.Reason})
-	}
-	return nil, e
 }
 
 // Close ends the endpoint and the ngrok session. It is safe to call more
@@ -425,21 +585,29 @@ func (t *ngrokTunnel) Close() error {
 	t.closeOnce.Do(func() {
 		t.mu.Lock()
 		t.closing = true
+		l := t.listener
 		t.mu.Unlock()
+		close(t.closed)
 
 		// Closing the endpoint asks the service to unbind it, an RPC with no
 		// deadline: on a stalled connection, ending the session unblocks it.
-		unbound := make(chan struct{})
-		go func() {
-			_ = t.listener.Close()
-			close(unbound)
-		}()
-		select {
-		case <-unbound:
-		case <-time.After(cleanupGrace):
+		if l != nil {
+			unbound := make(chan struct{})
+			go func() {
+				_ = l.Close()
+				close(unbound)
+			}()
+			select {
+			case <-unbound:
+			case <-time.After(cleanupGrace):
+			}
 		}
 		t.cancel()
 		_ = t.agent.Disconnect()
+		select {
+		case <-t.bgDone:
+		case <-time.After(cleanupGrace):
+		}
 
 		t.mu.Lock()
 		t.emitLocked(Event{State: Closed, URL: t.url})
@@ -450,9 +618,34 @@ func (t *ngrokTunnel) Close() error {
 	return nil
 }
 
-func (t *ngrokTunnel) Addr() net.Addr       { return t.listener.Addr() }
-func (t *ngrokTunnel) PublicURL() string    { return t.url }
+// Addr is the endpoint's address once it is up, else the connect server's.
+func (t *ngrokTunnel) Addr() net.Addr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.listener != nil {
+		return t.listener.Addr()
+	}
+	return pendingAddr(t.cls.server)
+}
+
+func (t *ngrokTunnel) PublicURL() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.url
+}
+
+func (t *ngrokTunnel) Current() Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.current
+}
+
 func (t *ngrokTunnel) Provider() string     { return ProviderNgrok }
 func (t *ngrokTunnel) Events() <-chan Event { return t.events }
+
+type pendingAddr string
+
+func (pendingAddr) Network() string  { return ProviderNgrok }
+func (a pendingAddr) String() string { return string(a) }
 
 var _ Tunnel = (*ngrokTunnel)(nil)

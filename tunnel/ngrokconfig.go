@@ -8,34 +8,52 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// NgrokConfigToken reads the authtoken that `ngrok config add-authtoken`
-// saved in ngrok's own config file, so someone who already uses ngrok has
-// nothing more to set up. It returns "" when there is none; the file's
-// path is returned for messages, never the token's value.
-func NgrokConfigToken() (token, path string) {
+// NgrokFile is what hookscope takes from ngrok's own ngrok.yml.
+type NgrokFile struct {
+	Authtoken string
+	ProxyURL  string
+	Path      string // where it was read, for messages
+}
+
+// NgrokConfig reads the authtoken that `ngrok config add-authtoken` saved
+// in ngrok's own config file, and its proxy_url, so someone who already
+// uses ngrok has nothing more to set up. It returns the first file that
+// has a token (or, failing that, a proxy); the zero value when none does.
+// The token is for connecting only, never for messages.
+func NgrokConfig() NgrokFile {
+	var found NgrokFile
 	for _, p := range ngrokConfigPaths() {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			continue
 		}
-		// Version 2 files keep it at the top level, version 3 under agent.
+		// Version 2 files keep both at the top level, version 3 under agent.
 		var c struct {
 			Authtoken string `yaml:"authtoken"`
+			ProxyURL  string `yaml:"proxy_url"`
 			Agent     struct {
 				Authtoken string `yaml:"authtoken"`
+				ProxyURL  string `yaml:"proxy_url"`
 			} `yaml:"agent"`
 		}
 		if yaml.Unmarshal(b, &c) != nil {
 			continue
 		}
-		if c.Agent.Authtoken != "" {
-			return c.Agent.Authtoken, p
+		f := NgrokFile{Authtoken: c.Agent.Authtoken, ProxyURL: c.Agent.ProxyURL, Path: p}
+		if f.Authtoken == "" {
+			f.Authtoken = c.Authtoken
 		}
-		if c.Authtoken != "" {
-			return c.Authtoken, p
+		if f.ProxyURL == "" {
+			f.ProxyURL = c.ProxyURL
+		}
+		if f.Authtoken != "" {
+			return f
+		}
+		if found.Path == "" && f.ProxyURL != "" {
+			found = f
 		}
 	}
-	return "", ""
+	return found
 }
 
 // ngrokConfigPaths are where ngrok v3 keeps ngrok.yml on each system,

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hookscope/hookscope/inspect"
 )
 
 // Provider names returned by Tunnel.Provider.
@@ -33,51 +35,29 @@ type Tunnel interface {
 	PublicURL() string
 	// Provider is ProviderNgrok or ProviderNone.
 	Provider() string
-	// Events reports state changes. The channel is closed after the Closed
-	// event. A consumer that falls behind loses the oldest events, never
-	// the newest, so the last event read is always the current state.
+	// Current is the state now. When Ngrok has returned, it is Online or
+	// (under KeepTrying) Offline; Events carries only what follows.
+	Current() Event
+	// Events reports state changes after the tunnel was returned. The
+	// channel is closed after the Closed event. A consumer that falls
+	// behind loses the oldest events, never the newest, so the last event
+	// read is always the current state.
 	Events() <-chan Event
 }
 
-// State is a tunnel's connection state.
-type State int
-
-const (
-	// Connecting: the first connection to the provider is being made.
-	Connecting State = iota
-	// Online: the public URL accepts requests. An Online that follows an
-	// Offline means the provider reconnected by itself.
-	Online
-	// Offline: the connection to the provider dropped; the provider keeps
-	// reconnecting in the background and Err says why it dropped.
-	Offline
-	// Closed: Close was called; no more events follow.
-	Closed
+// State and Event live in inspect, so front ends read the tunnel's state
+// as a plain value without linking ngrok-go.
+type (
+	State = inspect.TunnelState
+	Event = inspect.TunnelEvent
 )
 
-func (s State) String() string {
-	switch s {
-	case Connecting:
-		return "connecting"
-	case Online:
-		return "online"
-	case Offline:
-		return "offline"
-	case Closed:
-		return "closed"
-	}
-	return "unknown"
-}
-
-// Event is one state change.
-type Event struct {
-	At    time.Time
-	State State
-	// URL is the public URL, when known.
-	URL string
-	// Err is a short reason for Offline, such as "connection lost (EOF)".
-	Err string
-}
+const (
+	Connecting = inspect.TunnelConnecting
+	Online     = inspect.TunnelOnline
+	Offline    = inspect.TunnelOffline
+	Closed     = inspect.TunnelClosed
+)
 
 // None returns a Tunnel with no public listener, for --tunnel none: Accept
 // blocks until Close so the capture server can serve it like any other.
@@ -105,6 +85,7 @@ func (n *noneTunnel) Close() error {
 	return nil
 }
 
+func (n *noneTunnel) Current() Event       { return Event{State: Closed} }
 func (n *noneTunnel) Addr() net.Addr       { return noneAddr{} }
 func (n *noneTunnel) PublicURL() string    { return "" }
 func (n *noneTunnel) Provider() string     { return ProviderNone }

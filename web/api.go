@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/edit"
 	"github.com/hookscope/hookscope/inspect/fixture"
 	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/jsonview"
@@ -327,14 +328,21 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Edit.Body = b
 	case in.Body != nil:
-		// Typed in the page, pretty-printed: sent compact when the
-		// capture was, as the TUI's and replay --edit's edits are.
+		// Typed in the page, pretty-printed: read as the TUI's and
+		// replay --edit's edits are (compact when the capture was).
 		rec, err := s.o.Session.Get(r.Context(), id)
 		if err != nil {
 			storeError(w, err)
 			return
 		}
-		req.Edit.Body = forward.CompactLike(rec.Body, []byte(*in.Body))
+		if len(bytes.TrimSpace([]byte(*in.Body))) == 0 {
+			apiError(w, http.StatusBadRequest, "the edited body is empty: nothing to send")
+			return
+		}
+		original, _, _ := edit.Text(rec.Body)
+		if body, unchanged := edit.Result(rec.Body, original, []byte(*in.Body)); unchanged == "" {
+			req.Edit.Body = body
+		}
 	}
 	if int64(len(req.Edit.Body)) > s.o.MaxBody {
 		apiError(w, http.StatusRequestEntityTooLarge, "the edited body is larger than --max-body")

@@ -64,7 +64,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	bw.WriteString("retry: 1000\n\n")
 	tun, tunChanged := s.tunnelState()
 	if tun != nil {
-		send("tunnel", jsonview.TunnelEvent(tun.State.String(), tun.At, tun.URL, tun.Err))
+		send("tunnel", jsonview.TunnelEvent(*tun))
 	}
 	health := s.health(ctx)
 	send("health", health)
@@ -100,7 +100,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			}
 		case <-tunChanged:
 			tun, tunChanged = s.tunnelState()
-			send("tunnel", jsonview.TunnelEvent(tun.State.String(), tun.At, tun.URL, tun.Err))
+			send("tunnel", jsonview.TunnelEvent(*tun))
 		case <-healthTick.C:
 			if !s.o.Session.Forwarding() {
 				healthTick.Stop()

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,6 +149,17 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if r.Method == "PRI" && r.RequestURI == "*" {
+		// An HTTP/2 cleartext preface: the client waits for frames an
+		// HTTP/1.1 answer is not. Say so, and record that it came.
+		rec.Refused = http.StatusHTTPVersionNotSupported
+		rec.Signature = signature.Verdict{Status: signature.Unchecked, SecretIndex: -1, Detail: "refused: HTTP/2 cleartext (h2c) preface"}
+		w.Header().Set("Connection", "close")
+		depart()
+		e.refuse(w, r, rec, http.StatusHTTPVersionNotSupported, "hookscope captures HTTP/1.1; send webhooks over HTTP/1.1 (or HTTPS through the tunnel)")
+		return
+	}
+
 	rc := http.NewResponseController(w)
 	body, held, tooBig, err := e.readBody(r.Context(), &idleReader{r: r.Body, rc: rc, end: time.Now().Add(BodyTimeout)}, r.ContentLength, e.cfg.MaxBody)
 	defer e.budget.release(held)
@@ -187,6 +200,16 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Body = body
+	// Trailer fields (after a chunked body) are kept after the header
+	// lines, rather than dropped: net/http gives them as a map, so they
+	// come sorted by name.
+	if len(r.Trailer) > 0 {
+		for _, k := range slices.Sorted(maps.Keys(r.Trailer)) {
+			for _, v := range r.Trailer[k] {
+				rec.Headers = append(rec.Headers, inspect.Header{Name: k, Value: v})
+			}
+		}
+	}
 	rec.Size = int64(len(body))
 	rec.Signature = signature.Judge(e.cfg.Schemes, e.cfg.Provider, r.Header, body, e.cfg.Secrets)
 	rec.Event = payload.Decode(body).Event
@@ -210,12 +233,14 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The handler's answer is what the sender waits for: send while the
 		// row commits instead of after. A failed commit still answers 503,
 		// and the handler has then seen a copy, as with any provider retry.
-		rec.ID = e.cfg.Store.NewID(rec.ReceivedAt)
 		sent = make(chan *forward.Result, 1)
 		// The sender hanging up must not cancel the delivery: the webhook
-		// is stored, and the handler should still see it.
+		// is stored, and the handler should still see it. The forward gets
+		// its own copy: the store sets the id (and may change it on a
+		// clash) while the forward reads the record.
 		ctx := context.WithoutCancel(r.Context())
-		go func() { sent <- e.fwd.Send(ctx, rec, live, false) }()
+		cp := *rec
+		go func() { sent <- e.fwd.Send(ctx, &cp, live, false) }()
 	}
 
 	depart()
@@ -238,6 +263,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if sent != nil {
 		res := <-sent
+		res.Attempt.RequestID = rec.ID
 		e.fwd.Record(rec, res.Attempt)
 		forward.Relay(w, rec, res)
 		return

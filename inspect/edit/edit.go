@@ -7,13 +7,13 @@ package edit
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 
-	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/payload"
 )
 
@@ -76,13 +76,29 @@ func Command(path string) *exec.Cmd {
 	return exec.Command("sh", "-c", ed+` "$1"`, "sh", path)
 }
 
-// Result reads what the person saved. cancelled is true when they left the
-// file empty or unchanged (nothing is to be sent); otherwise body is the
-// edit, compacted when the captured body was compact JSON, so the handler
-// sees the shape the provider sends.
-func Result(captured, original, saved []byte) (body []byte, cancelled bool) {
-	if len(bytes.TrimSpace(saved)) == 0 || bytes.Equal(bytes.TrimSpace(saved), bytes.TrimSpace(original)) {
-		return nil, true
+// Result reads what the person saved. cancelled says why nothing is to be
+// sent ("" when something is): the file was left empty or unchanged.
+// Otherwise body is the edit, compacted when the captured body was compact
+// JSON, so the handler sees the shape the provider sends.
+func Result(captured, original, saved []byte) (body []byte, cancelled string) {
+	switch {
+	case len(bytes.TrimSpace(saved)) == 0:
+		return nil, "the file was left empty"
+	case bytes.Equal(bytes.TrimSpace(saved), bytes.TrimSpace(original)):
+		return nil, "the body was not changed"
 	}
-	return forward.CompactLike(captured, saved), false
+	return compactLike(captured, saved), ""
+}
+
+// compactLike compacts an edited JSON body when the captured one was
+// compact, so the handler sees the shape VideoNest sends.
+func compactLike(original, edited []byte) []byte {
+	if bytes.ContainsAny(bytes.TrimSpace(original), "\n") || !json.Valid(edited) {
+		return edited
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, edited) != nil {
+		return edited
+	}
+	return b.Bytes()
 }

@@ -81,16 +81,16 @@ func TestResult(t *testing.T) {
 	original := []byte("{\n  \"event\": \"video.ready\",\n  \"data\": {\n    \"id\": \"v1\"\n  }\n}\n")
 	for _, tc := range []struct {
 		name, saved, want string
-		cancelled         bool
+		cancelled         string
 	}{
-		{"empty", "  \n", "", true},
-		{"unchanged", string(original) + "\n\n", "", true},
-		{"edited, compacted like the capture", "{\n  \"event\": \"video.failed\",\n  \"data\": {\"id\": \"v1\"}\n}\n", `{"event":"video.failed","data":{"id":"v1"}}`, false},
-		{"not JSON any more: sent as saved", "hello\n", "hello\n", false},
+		{"empty", "  \n", "", "the file was left empty"},
+		{"unchanged", string(original) + "\n\n", "", "the body was not changed"},
+		{"edited, compacted like the capture", "{\n  \"event\": \"video.failed\",\n  \"data\": {\"id\": \"v1\"}\n}\n", `{"event":"video.failed","data":{"id":"v1"}}`, ""},
+		{"not JSON any more: sent as saved", "hello\n", "hello\n", ""},
 	} {
 		got, cancelled := Result(captured, original, []byte(tc.saved))
 		if cancelled != tc.cancelled || string(got) != tc.want {
-			t.Errorf("%s: %q %v, want %q %v", tc.name, got, cancelled, tc.want, tc.cancelled)
+			t.Errorf("%s: %q %q, want %q %q", tc.name, got, cancelled, tc.want, tc.cancelled)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package forward
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -97,19 +96,6 @@ func replaceHeaders(hs []inspect.Header, set http.Header) []inspect.Header {
 		hs = out
 	}
 	return hs
-}
-
-// CompactLike compacts an edited JSON body when the captured one was
-// compact, so the handler sees the shape VideoNest sends.
-func CompactLike(original, edited []byte) []byte {
-	if bytes.ContainsAny(bytes.TrimSpace(original), "\n") || !json.Valid(edited) {
-		return edited
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, edited) != nil {
-		return edited
-	}
-	return b.Bytes()
 }
 
 // ErrRefused is a replay of a request hookscope refused and kept no body of.

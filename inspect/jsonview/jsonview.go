@@ -10,12 +10,13 @@ package jsonview
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"time"
 	"unicode/utf8"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/tunnel"
 )
 
 // NewEncoder is the encoder for every JSON hookscope prints. JSON may
@@ -34,28 +35,7 @@ func NewEncoder(w io.Writer) *json.Encoder {
 type terminalSafe struct{ w io.Writer }
 
 func (t terminalSafe) Write(p []byte) (int, error) {
-	var out []byte
-	last := 0
-	for i := 0; i+1 < len(p); i++ {
-		var r rune
-		switch {
-		case p[i] == 0xc2 && p[i+1] >= 0x80 && p[i+1] <= 0x9f: // C1 controls
-			r = rune(p[i+1])
-		case p[i] == 0xe2 && i+2 < len(p) && p[i+1] == 0x80 && p[i+2] >= 0xaa && p[i+2] <= 0xae: // U+202A–E
-			r = 0x2000 | rune(p[i+2]&0x3f)
-		case p[i] == 0xe2 && i+2 < len(p) && p[i+1] == 0x81 && p[i+2] >= 0xa6 && p[i+2] <= 0xa9: // U+2066–9
-			r = 0x2040 | rune(p[i+2]&0x3f)
-		default:
-			continue
-		}
-		out = append(append(out, p[last:i]...), fmt.Sprintf(`\u%04x`, r)...)
-		last = i + utf8.RuneLen(r)
-		i = last - 1
-	}
-	if out == nil {
-		return t.w.Write(p)
-	}
-	if _, err := t.w.Write(append(out, p[last:]...)); err != nil {
+	if _, err := t.w.Write(payload.EscapeJSONText(p)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -81,6 +61,9 @@ func Summary(r *inspect.Record) map[string]any {
 		m["delivery"] = r.Delivery
 	} else {
 		m["delivery"] = nil
+	}
+	if r.DuplicateOf != "" {
+		m["duplicate_of"] = r.DuplicateOf
 	}
 	addQueryBase64(m, r.Query)
 	if r.Refused != 0 {
@@ -187,12 +170,9 @@ func RequestEvent(r *inspect.Record) map[string]any {
 func ForwardEvent(a *inspect.Attempt) map[string]any {
 	m := map[string]any{"type": "forward", "id": a.RequestID, "url": a.URL, "status": a.Status,
 		"latency_ms": latencyMS(a.Latency), "error": a.Error, "replay": a.Replay,
-		"provider_timeout": a.TimedOutForProvider}
+		"provider_timeout": a.TimedOutForProvider, "edited": a.Edited}
 	if a.DeliveryID != 0 {
 		m["delivery_id"] = a.DeliveryID
-	}
-	if a.Edited {
-		m["edited"] = true
 	}
 	return m
 }
@@ -207,14 +187,18 @@ func DroppedEvent(n int) map[string]any {
 	return map[string]any{"type": "dropped", "count": n}
 }
 
-// TunnelEvent is a {"type":"tunnel"} line: the public tunnel's state.
-func TunnelEvent(state string, at time.Time, url, err string) map[string]any {
-	m := map[string]any{"type": "tunnel", "state": state, "at": stamp(at)}
-	if url != "" {
-		m["url"] = url
+// TunnelEvent is a {"type":"tunnel"} line: the public tunnel's state
+// (retrying is said while offline).
+func TunnelEvent(ev tunnel.Event) map[string]any {
+	m := map[string]any{"type": "tunnel", "state": ev.State.String(), "at": stamp(ev.At)}
+	if ev.URL != "" {
+		m["url"] = ev.URL
 	}
-	if err != "" {
-		m["error"] = err
+	if ev.Err != "" {
+		m["error"] = ev.Err
+	}
+	if ev.State == tunnel.Offline {
+		m["retrying"] = ev.Retrying
 	}
 	return m
 }

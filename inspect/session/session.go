@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
@@ -62,8 +61,6 @@ type Session struct {
 	del      *forward.Deliverer
 	replayer *forward.Replayer
 	srv      *http.Server
-
-	mu       sync.Mutex
 	serveErr chan error
 }
 
@@ -81,7 +78,7 @@ func New(cfg Config) *Session {
 	bus.Queue = cfg.EventQueue
 	s.fwd = forward.New(forward.Options{Targets: cfg.Targets, Routes: cfg.Routes, Timeout: cfg.ForwardTimeout,
 		Ack: cfg.Ack, AppendPath: cfg.AppendPath, SkipVerify: cfg.SkipVerify, Store: cfg.Store, Bus: bus, Via: via})
-	s.del = forward.NewDeliverer(forward.DelivererOptions{Store: cfg.Store, Bus: bus, Retry: cfg.Retry,
+	s.del = forward.NewDeliverer(forward.DelivererOptions{Store: cfg.Store, Bus: bus, Retry: cfg.Retry, Worker: via,
 		Sinks: map[string]forward.Sink{inspect.SinkForward: forward.ForwardSink(s.fwd)}})
 	if s.Forwarding() {
 		s.eng.SetForwarder(s.fwd, s.del.Wake)

@@ -13,22 +13,22 @@ import (
 // which a background checkpoint never does under continuous load: frames
 // keep arriving while it copies. Left to the writer's automatic checkpoint,
 // the whole copy and two fsyncs happened between two commits, and every
-// capture in flight waited for them: 25 stalls of about 18 ms in 5 s at
-// 31 000 captures/s, 9% of the time. So once the WAL is big, the
-// checkpointer copies in passes until little is left, then holds the
-// writer only for that remainder.
+// capture in flight waited for them (bench/README.md has the stalls). So
+// once the WAL is big, the checkpointer copies in passes until little is
+// left, then holds the writer only for that remainder.
 func (s *Store) checkpointer() {
 	defer close(s.ckDone)
 	// Each pass's fsyncs hold up the writer's WAL writes for a moment, the
-	// longer the more a pass copies: at 100 ms rather than 250 ms, capture's
-	// p99 under a 16-connection burst was 21 ms instead of 30 ms (with a
-	// 64 MiB WAL; see restartFrames), for the same throughput.
+	// longer the more a pass copies: frequent short passes keep capture's
+	// tail latency down for the same throughput (bench/README.md).
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			if s.dirty.Swap(false) {
+			// A new reader connection would open whatever file is at
+			// the path now: never checkpoint into a replacement.
+			if s.dirty.Swap(false) && s.sameFile() == nil {
 				s.checkpoint()
 			}
 		case <-s.done:
@@ -42,10 +42,8 @@ func (s *Store) checkpointer() {
 
 const (
 	// A WAL this long (8 MiB of 4 KiB pages) is started over. A short WAL
-	// keeps the tail short: under a 16-connection burst, capture's p99 was
-	// 6.4–7.4 ms at 1024–2048 frames, 9–10 ms at 4096, 20 ms at 16384 and
-	// 40–51 ms at 65536, for the same throughput (forward's p99: 4.4 ms at
-	// 2048, 12 ms at 16384).
+	// keeps the tail short for the same throughput (bench/README.md has
+	// the p99 at each length tried).
 	restartFrames = 2048
 	finishFrames  = 256 // what is left for the last pass, with the writer held
 )

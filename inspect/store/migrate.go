@@ -114,7 +114,13 @@ var migrations = []string{
 	CREATE INDEX outbox_due ON outbox(next_ns) WHERE state = 'pending';
 	ALTER TABLE attempts ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE attempts ADD COLUMN sent_body BLOB;
-	ALTER TABLE attempts ADD COLUMN outbox_id INTEGER NOT NULL DEFAULT 0;`,
+	ALTER TABLE attempts ADD COLUMN outbox_id INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE outbox_worker (
+		id      INTEGER PRIMARY KEY CHECK (id = 1),
+		token   TEXT NOT NULL,
+		pid     INTEGER NOT NULL,
+		beat_ns INTEGER NOT NULL
+	);`,
 }
 
 // SchemaVersion is the user_version this build writes.

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/internal/proc"
 )
 
 // finish is one try of an outbox row: the attempt to record and the row's
@@ -179,4 +181,42 @@ func (s *Store) DueNow(ctx context.Context, at time.Time) (int64, error) {
 		return 0, fmt.Errorf("cannot update the outbox: %s", describe(err))
 	}
 	return res.RowsAffected()
+}
+
+// LeaseOutbox makes the caller (token, this process) the one process that
+// works the store's outbox, or keeps it so, and reports whether it is.
+// Every listen on a store runs a deliverer; without one worker, two of
+// them would send the same row. A worker is replaced once its heartbeat
+// is older than stale or its process is gone (killed -9: at once).
+func (s *Store) LeaseOutbox(ctx context.Context, token string, now time.Time, stale time.Duration) (bool, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("cannot take the outbox: %s", describe(err))
+	}
+	defer tx.Rollback()
+	var owner string
+	var pid int
+	var beat int64
+	err = tx.QueryRowContext(ctx, `SELECT token, pid, beat_ns FROM outbox_worker WHERE id = 1`).Scan(&owner, &pid, &beat)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return false, fmt.Errorf("cannot take the outbox: %s", describe(err))
+	case owner != token && now.Sub(time.Unix(0, beat)) < stale && proc.Alive(pid):
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO outbox_worker (id, token, pid, beat_ns) VALUES (1, ?, ?, ?)`,
+		token, os.Getpid(), now.UnixNano()); err != nil {
+		return false, fmt.Errorf("cannot take the outbox: %s", describe(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("cannot take the outbox: %s", describe(err))
+	}
+	return true, nil
+}
+
+// ReleaseOutbox hands the outbox back, so another process takes it at once.
+func (s *Store) ReleaseOutbox(ctx context.Context, token string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM outbox_worker WHERE token = ?`, token)
+	return err
 }

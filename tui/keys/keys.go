@@ -3,7 +3,7 @@
 // input itself; components match messages against these bindings.
 package keys
 
-import "github.com/charmbracelet/bubbles/key"
+import "charm.land/bubbles/v2/key"
 
 // KeyMap is every key the UI answers to. Vim keys and arrows both work.
 type KeyMap struct {
@@ -43,7 +43,7 @@ func Default() KeyMap {
 		Up:       b("↑/k", "up", "up", "k"),
 		Down:     b("↓/j", "down", "down", "j"),
 		PageUp:   b("pgup/b", "page up", "pgup", "b", "ctrl+u"),
-		PageDown: b("pgdn/f", "page down", "pgdown", "f", "ctrl+d", " "),
+		PageDown: b("pgdn/f", "page down", "pgdown", "f", "ctrl+d", "space"),
 		Top:      b("g/home", "newest", "g", "home"),
 		Bottom:   b("G/end", "oldest", "G", "end"),
 

@@ -3,7 +3,9 @@ package keys
 import (
 	"testing"
 
-	"github.com/charmbracelet/bubbles/key"
+	"charm.land/bubbles/v2/key"
+
+	"github.com/hookscope/hookscope/tui/internal/tuitest"
 )
 
 // TestNoConflicts: an action key must never also move the cursor, or a
@@ -36,6 +38,22 @@ func TestHelpLinesAreBound(t *testing.T) {
 		for _, b := range group {
 			if len(b.Keys()) == 0 || b.Help().Key == "" || b.Help().Desc == "" {
 				t.Errorf("binding %+v lacks keys or help", b.Help())
+			}
+		}
+	}
+}
+
+// TestKeysAreNamesBubbleTeaSends: a binding matches a key press by the
+// name Bubble Tea v2 gives it, so a name it never sends (v1's " " for
+// the space bar, now "space") binds nothing.
+func TestKeysAreNamesBubbleTeaSends(t *testing.T) {
+	k := Default()
+	for _, group := range append(k.FullHelp(), k.FilterHelp()) {
+		for _, b := range group {
+			for _, name := range b.Keys() {
+				if got := tuitest.Key(name).String(); got != name {
+					t.Errorf("%q (%s) is sent as %q", name, b.Help().Desc, got)
+				}
 			}
 		}
 	}

@@ -5,16 +5,17 @@
 package styles
 
 import (
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/help"
+	"charm.land/lipgloss/v2"
 
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/signature"
 )
 
 // Styles is the UI's one set of styles. Colours are the 16 ANSI ones so
-// they follow the user's terminal theme; lipgloss drops them (and every
-// attribute) under NO_COLOR, which is why nothing may rely on colour alone.
+// they follow the user's terminal theme; Bubble Tea drops them under
+// NO_COLOR (and every attribute when the output is no terminal), which is
+// why nothing may rely on colour alone.
 type Styles struct {
 	Title  lipgloss.Style
 	Muted  lipgloss.Style
@@ -80,9 +81,9 @@ func Default() Styles {
 		JSONPunct:    muted,
 		FilterPrompt: fg("5").Bold(true),
 	}
-	// bubbles/help defaults to adaptive colours, which make lipgloss query
-	// the terminal's background while Bubble Tea owns its input: the answer
-	// would arrive as keystrokes. Fixed colours never ask.
+	// bubbles/help's defaults pick colours for a dark or a light
+	// background; knowing which means asking the terminal. The theme's own
+	// ANSI colours never need to ask.
 	s.Help = help.Styles{
 		Ellipsis:       muted,
 		ShortKey:       lipgloss.NewStyle().Bold(true),

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/viewport"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/hookscope/hookscope/inspect"
@@ -27,6 +27,7 @@ import (
 type Source interface {
 	Get(ctx context.Context, id string) (*inspect.Record, error)
 	Attempts(ctx context.Context, id string) ([]inspect.Attempt, error)
+	Deliveries(ctx context.Context, id string) ([]inspect.Delivery, error)
 }
 
 // Tab is one of the pane's views.
@@ -56,6 +57,7 @@ type loadedMsg struct {
 	seq      int
 	rec      *inspect.Record
 	attempts []inspect.Attempt
+	owed     []inspect.Delivery
 	body     string
 	kind     payload.Kind
 	err      error
@@ -81,6 +83,7 @@ type Model struct {
 
 	rec      *inspect.Record
 	attempts []inspect.Attempt
+	owed     []inspect.Delivery // the outbox rows of the shown request
 	body     string
 	kind     payload.Kind
 
@@ -93,8 +96,7 @@ func New(ctx context.Context, src Source, k *keys.KeyMap, st *styles.Styles, now
 	if now == nil {
 		now = time.Now
 	}
-	vp := viewport.New(0, 0)
-	vp.MouseWheelEnabled = true
+	vp := viewport.New()
 	return Model{src: src, ctx: ctx, keys: k, st: st, now: now, secretMask: secretMask, vp: vp,
 		noAttempts: "Not delivered to a handler yet."}
 }
@@ -105,7 +107,8 @@ func (m *Model) SetSize(w, h int) {
 		return
 	}
 	m.width, m.height = w, h
-	m.vp.Width, m.vp.Height = w, max(0, h-2)
+	m.vp.SetWidth(w)
+	m.vp.SetHeight(max(0, h-2))
 	m.render(false)
 }
 
@@ -165,6 +168,9 @@ func (m *Model) load() tea.Cmd {
 			return msg
 		}
 		msg.attempts, msg.err = src.Attempts(ctx, id)
+		if msg.err == nil {
+			msg.owed, msg.err = src.Deliveries(ctx, id)
+		}
 		msg.body, msg.kind = prepare(msg.rec.Body, pal)
 		return msg
 	}
@@ -235,13 +241,19 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		same := m.rec != nil && m.rec.ID == msg.rec.ID
 		m.err = ""
-		m.rec, m.attempts, m.body, m.kind = msg.rec, msg.attempts, msg.body, msg.kind
+		m.rec, m.attempts, m.owed, m.body, m.kind = msg.rec, msg.attempts, msg.owed, msg.body, msg.kind
 		m.render(!same)
-	case tea.MouseMsg:
-		var cmd tea.Cmd
-		m.vp, cmd = m.vp.Update(msg)
-		return m, cmd
-	case tea.KeyMsg:
+	case tea.MouseWheelMsg:
+		// Scrolled here, not by the viewport: v2's viewport turns a
+		// shifted wheel sideways, and the content is wrapped to the width.
+		switch msg.Button {
+		case tea.MouseWheelDown:
+			m.vp.ScrollDown(m.vp.MouseWheelDelta)
+		case tea.MouseWheelUp:
+			m.vp.ScrollUp(m.vp.MouseWheelDelta)
+		}
+		return m, nil
+	case tea.KeyPressMsg:
 		if !m.focused {
 			return m, nil
 		}
@@ -309,7 +321,7 @@ func (m *Model) render(top bool) {
 		case SignatureTab:
 			s = renderSignature(m.st, m.rec, m.secretMask)
 		case AttemptsTab:
-			s = renderAttempts(m.st, m.attempts, m.noAttempts)
+			s = renderOwed(m.st, m.owed, m.now()) + renderAttempts(m.st, m.attempts, m.noAttempts)
 		}
 	}
 	m.vp.SetContent(wrap(s, w, m.tab != PayloadTab))
@@ -370,7 +382,7 @@ func (m Model) tabBar() string {
 		}
 	}
 	bar := " " + strings.Join(parts, " ")
-	if m.vp.TotalLineCount() > m.vp.Height && m.vp.Height > 0 {
+	if m.vp.TotalLineCount() > m.vp.Height() && m.vp.Height() > 0 {
 		pct := strconv.Itoa(int(m.vp.ScrollPercent()*100+0.5)) + "% "
 		if gapW := m.width - ansi.StringWidth(bar) - len(pct); gapW > 0 {
 			bar += strings.Repeat(" ", gapW) + m.st.Muted.Render(pct)

@@ -2,31 +2,25 @@ package detail
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/muesli/termenv"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/internal/storetest"
 	"github.com/hookscope/hookscope/tui/internal/tuitest"
 	"github.com/hookscope/hookscope/tui/keys"
 	"github.com/hookscope/hookscope/tui/styles"
 )
 
-func TestMain(m *testing.M) {
-	lipgloss.SetColorProfile(termenv.Ascii)
-	os.Exit(m.Run())
-}
-
 type model struct{ *Model }
 
-func (m model) Init() tea.Cmd { return nil }
+func (m model) Init() tea.Cmd  { return nil }
+func (m model) View() tea.View { return tea.NewView(m.Model.View()) }
 func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if ws, ok := msg.(tea.WindowSizeMsg); ok {
 		m.SetSize(ws.Width, ws.Height)
@@ -39,8 +33,8 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func newDetail(t *testing.T, w, h int) (*tuitest.Driver, *Model) {
 	t.Helper()
-	st := tuitest.OpenStore(t)
-	tuitest.Seed(t, st, tuitest.Fixtures(), tuitest.FixtureAttempts())
+	st := storetest.Open(t)
+	storetest.Seed(t, st, tuitest.Fixtures(), tuitest.FixtureAttempts())
 	d := New(context.Background(), st, new(keys.Default()), new(styles.Default()), tuitest.Clock, "****ab12")
 	d.SetFocused(true)
 	m := model{&d}
@@ -214,19 +208,19 @@ func TestKeysSwitchTabsAndScroll(t *testing.T) {
 	drv.Keys("1")
 	top := drv.View()
 	drv.Keys("j", "j")
-	if drv.View() == top || d.vp.YOffset != 2 {
-		t.Fatalf("j did not scroll: offset %d", d.vp.YOffset)
+	if drv.View() == top || d.vp.YOffset() != 2 {
+		t.Fatalf("j did not scroll: offset %d", d.vp.YOffset())
 	}
 	drv.Keys("G")
 	if !d.vp.AtBottom() || !strings.Contains(drv.View(), "100%") {
 		t.Fatalf("G: not at the bottom:\n%s", drv.View())
 	}
 	drv.Keys("g")
-	if d.vp.YOffset != 0 {
+	if d.vp.YOffset() != 0 {
 		t.Fatal("g: not at the top")
 	}
-	drv.Send(tea.MouseMsg{Action: tea.MouseActionPress, Button: tea.MouseButtonWheelDown})
-	if d.vp.YOffset == 0 {
+	drv.Send(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if d.vp.YOffset() == 0 {
 		t.Fatal("the wheel does not scroll")
 	}
 	d.SetFocused(false)
@@ -298,5 +292,30 @@ func TestWrapKeepsStylesOnTheirLines(t *testing.T) {
 	}
 	if ansi.Strip(strings.Join(lines, "")) != ansi.Strip(in) {
 		t.Errorf("text changed: %q", out)
+	}
+}
+
+// TestOutboxRows: the Attempts tab says where each owed delivery stands,
+// in the words show uses, a hostile target made safe.
+func TestOutboxRows(t *testing.T) {
+	now := tuitest.Now
+	owed := []inspect.Delivery{
+		{Sink: inspect.SinkForward, Target: "http://localhost:3000/a", State: inspect.Pending, Tries: 1,
+			NextAt: now.Add(40 * time.Second), LastError: "the handler refused the connection"},
+		{Sink: inspect.SinkForward, Target: "http://localhost:3000/\x1b[2Jb", State: inspect.Undelivered, Tries: 4, LastStatus: 500},
+		{Sink: inspect.SinkForward, Target: "http://localhost:3000/c", State: inspect.Delivered, Tries: 2, LastStatus: 200},
+	}
+	out := tuitest.Plain(renderOwed(new(styles.Default()), owed, now))
+	for _, want := range []string{
+		"pending, next try in 40s, 1 try so far (last: the handler refused the connection)",
+		`forward → http://localhost:3000/\x1b[2Jb  undelivered: gave up after 4 tries (last: 500)`,
+		"delivered (200) after 2 tries",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	if renderOwed(new(styles.Default()), nil, now) != "" {
+		t.Error("a request that owes nothing shows an outbox")
 	}
 }

@@ -139,6 +139,29 @@ func mismatch(d string) (exp, got string, ok bool) {
 // what came back, not for reading a whole HTML error page.
 const maxRespLines = 30
 
+// renderOwed says where each delivery the outbox owes stands: "pending,
+// next try in 40s", delivered, or given up.
+func renderOwed(st *styles.Styles, owed []inspect.Delivery, now time.Time) string {
+	if len(owed) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(st.Strong.Render("Outbox") + "\n")
+	for i := range owed {
+		d := &owed[i]
+		line := inspect.DeliverySummary(d, now)
+		style := st.Muted
+		switch d.State {
+		case inspect.Pending:
+			style = st.Warn
+		case inspect.Undelivered:
+			style = st.NoAnswer
+		}
+		b.WriteString("  " + d.Sink + " → " + payload.SanitizeLine(d.Target) + "  " + style.Render(payload.SanitizeLine(line)) + "\n")
+	}
+	return b.String() + "\n"
+}
+
 func renderAttempts(st *styles.Styles, atts []inspect.Attempt, none string) string {
 	if len(atts) == 0 {
 		return st.Muted.Render(none)
@@ -147,8 +170,13 @@ func renderAttempts(st *styles.Styles, atts []inspect.Attempt, none string) stri
 	for i := len(atts) - 1; i >= 0; i-- {
 		a := atts[i]
 		kind := "live  "
-		if a.Replay {
+		switch {
+		case a.Replay && a.Edited:
+			kind = "replay (edited)"
+		case a.Replay:
 			kind = "replay"
+		case a.DeliveryID != 0:
+			kind = "outbox"
 		}
 		fmt.Fprintf(&b, "%s %s  %s  → %s\n", st.Strong.Render("#"+strconv.Itoa(i+1)), kind,
 			a.At.Format("15:04:05.000"), payload.SanitizeLine(a.URL))

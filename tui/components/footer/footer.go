@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/hookscope/hookscope/inspect/payload"
@@ -62,7 +62,7 @@ func New(k *keys.KeyMap, st *styles.Styles) Model {
 // SetWidth gives the footer its width.
 func (m *Model) SetWidth(w int) {
 	m.width = w
-	m.help.Width = w
+	m.help.SetWidth(w)
 	m.input.width = w
 }
 
@@ -95,7 +95,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.status = ""
 		}
 		return m, nil
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		if !m.filtering {
 			return m, nil
 		}
@@ -109,6 +109,11 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		m.input = m.input.update(msg)
+	case tea.PasteMsg:
+		// v2 delivers a bracketed paste as one message, not as keys.
+		if m.filtering {
+			m.input = m.input.insert(msg.Content)
+		}
 	}
 	return m, nil
 }
@@ -143,7 +148,7 @@ func (m Model) View(bindings []key.Binding) string {
 // FullHelp draws the `?` screen in w×h.
 func (m Model) FullHelp(w, h int) string {
 	hm := m.help
-	hm.Width = w
+	hm.SetWidth(w)
 	var b strings.Builder
 	b.WriteString(m.st.Title.Render("hookscope — keys") + "\n\n")
 	b.WriteString(hm.FullHelpView(m.keys.FullHelp()) + "\n\n")

@@ -1,24 +1,16 @@
 package footer
 
 import (
-	"os"
 	"strings"
 	"testing"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/muesli/termenv"
 
 	"github.com/hookscope/hookscope/tui/internal/tuitest"
 	"github.com/hookscope/hookscope/tui/keys"
 	"github.com/hookscope/hookscope/tui/styles"
 )
-
-func TestMain(m *testing.M) {
-	lipgloss.SetColorProfile(termenv.Ascii)
-	os.Exit(m.Run())
-}
 
 func newFooter(w int) Model {
 	f := New(new(keys.Default()), new(styles.Default()))
@@ -41,7 +33,7 @@ func send(f Model, msgs ...tea.Msg) (Model, []tea.Msg) {
 func typed(s string) []tea.Msg {
 	var out []tea.Msg
 	for _, r := range s {
-		out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		out = append(out, tea.KeyPressMsg{Code: r, Text: string(r)})
 	}
 	return out
 }
@@ -50,7 +42,7 @@ func TestHelpLineFits(t *testing.T) {
 	k := keys.Default()
 	for _, w := range []int{30, 60, 80, 200} {
 		f := newFooter(w)
-		v := f.View(k.ListHelp())
+		v := tuitest.Plain(f.View(k.ListHelp()))
 		if ansi.StringWidth(v) != w || strings.Contains(v, "\n") {
 			t.Fatalf("width %d: %q", w, v)
 		}
@@ -63,11 +55,11 @@ func TestHelpLineFits(t *testing.T) {
 func TestFilterPrompt(t *testing.T) {
 	f := newFooter(80)
 	f.StartFilter("sig:invalid")
-	if !f.Filtering() || !strings.Contains(f.View(nil), "/sig:invalid") {
-		t.Fatalf("%q", f.View(nil))
+	if !f.Filtering() || !strings.Contains(tuitest.Plain(f.View(nil)), "/sig:invalid") {
+		t.Fatalf("%q", tuitest.Plain(f.View(nil)))
 	}
-	msgs := append(typed(" x"), tuitest.Key("left"), tuitest.Key("backspace"), tea.KeyMsg{Type: tea.KeyCtrlW},
-		tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("status:5xx\x1b[2J\n")}, tuitest.Key("enter"))
+	msgs := append(typed(" x"), tuitest.Key("left"), tuitest.Key("backspace"), tuitest.Key("ctrl+w"),
+		tea.PasteMsg{Content: "status:5xx\x1b[2J\n"}, tuitest.Key("enter"))
 	f, out := send(f, msgs...)
 	if f.Filtering() {
 		t.Fatal("enter did not close the prompt")
@@ -77,8 +69,8 @@ func TestFilterPrompt(t *testing.T) {
 		t.Fatalf("edited filter %q", got)
 	}
 	f.StartFilter("")
-	if !strings.Contains(f.View(nil), "event:video.*") {
-		t.Errorf("no hint on an empty prompt: %q", f.View(nil))
+	if !strings.Contains(tuitest.Plain(f.View(nil)), "event:video.*") {
+		t.Errorf("no hint on an empty prompt: %q", tuitest.Plain(f.View(nil)))
 	}
 	f, out = send(f, append(typed("abc"), tuitest.Key("esc"))...)
 	if f.Filtering() || len(out) != 0 {
@@ -89,7 +81,7 @@ func TestFilterPrompt(t *testing.T) {
 func TestPromptScrollsLongText(t *testing.T) {
 	f := newFooter(20)
 	f.StartFilter(strings.Repeat("abcdefghij", 5))
-	v := f.View(nil)
+	v := tuitest.Plain(f.View(nil))
 	if ansi.StringWidth(v) != 20 || !strings.Contains(v, "hij") {
 		t.Fatalf("%q", v)
 	}
@@ -98,7 +90,7 @@ func TestPromptScrollsLongText(t *testing.T) {
 func TestStatusExpires(t *testing.T) {
 	f := newFooter(80)
 	cmd := f.SetStatus(Failure, "replay failed: \x1b]52;c;eA==\x07 boom")
-	v := f.View(keys.Default().ListHelp())
+	v := tuitest.Plain(f.View(keys.Default().ListHelp()))
 	if !strings.Contains(v, `replay failed: \x1b]52;c;eA==\x07 boom`) || strings.Contains(v, "\x1b") {
 		t.Fatalf("%q", v)
 	}
@@ -110,14 +102,14 @@ func TestStatusExpires(t *testing.T) {
 	}
 	_ = second
 	f, _ = f.Update(clearMsg{seq: 2})
-	if f.Status() != "" || !strings.Contains(f.View(keys.Default().ListHelp()), "down") {
+	if f.Status() != "" || !strings.Contains(tuitest.Plain(f.View(keys.Default().ListHelp())), "down") {
 		t.Fatal("status did not expire")
 	}
 }
 
 func TestFullHelp(t *testing.T) {
 	f := newFooter(100)
-	v := f.FullHelp(100, 25)
+	v := tuitest.Plain(f.FullHelp(100, 25))
 	lines := strings.Split(v, "\n")
 	if len(lines) != 25 {
 		t.Fatalf("%d lines", len(lines))

@@ -3,8 +3,8 @@ package footer
 import (
 	"strings"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/hookscope/hookscope/inspect/payload"
@@ -36,49 +36,33 @@ func (p prompt) text() string { return string(p.value) }
 // maxPrompt bounds what a paste can put in the filter.
 const maxPrompt = 256
 
-func (p prompt) update(msg tea.KeyMsg) prompt {
-	switch msg.Type {
-	case tea.KeyRunes, tea.KeySpace:
-		// Pasted text may carry newlines or escapes: keep printable runes only.
-		var in []rune
-		for _, r := range msg.Runes {
-			if r >= 0x20 && r != 0x7f && !(r >= 0x80 && r <= 0x9f) {
-				in = append(in, r)
-			}
-		}
-		if msg.Type == tea.KeySpace {
-			in = []rune{' '}
-		}
-		if len(p.value)+len(in) > maxPrompt {
-			in = in[:max(0, maxPrompt-len(p.value))]
-		}
-		v := make([]rune, 0, len(p.value)+len(in))
-		v = append(v, p.value[:p.pos]...)
-		v = append(v, in...)
-		v = append(v, p.value[p.pos:]...)
-		p.value, p.pos = v, p.pos+len(in)
-	case tea.KeyBackspace:
+func (p prompt) update(msg tea.KeyPressMsg) prompt {
+	if msg.Text != "" && msg.Mod&^tea.ModShift == 0 {
+		return p.insert(msg.Text)
+	}
+	switch msg.Keystroke() {
+	case "backspace":
 		if p.pos > 0 {
 			p.value = append(p.value[:p.pos-1:p.pos-1], p.value[p.pos:]...)
 			p.pos--
 		}
-	case tea.KeyDelete, tea.KeyCtrlD:
+	case "delete", "ctrl+d":
 		if p.pos < len(p.value) {
 			p.value = append(p.value[:p.pos:p.pos], p.value[p.pos+1:]...)
 		}
-	case tea.KeyLeft, tea.KeyCtrlB:
+	case "left", "ctrl+b":
 		p.pos = max(0, p.pos-1)
-	case tea.KeyRight, tea.KeyCtrlF:
+	case "right", "ctrl+f":
 		p.pos = min(len(p.value), p.pos+1)
-	case tea.KeyHome, tea.KeyCtrlA:
+	case "home", "ctrl+a":
 		p.pos = 0
-	case tea.KeyEnd, tea.KeyCtrlE:
+	case "end", "ctrl+e":
 		p.pos = len(p.value)
-	case tea.KeyCtrlU:
+	case "ctrl+u":
 		p.value, p.pos = append([]rune(nil), p.value[p.pos:]...), 0
-	case tea.KeyCtrlK:
+	case "ctrl+k":
 		p.value = p.value[:p.pos:p.pos]
-	case tea.KeyCtrlW:
+	case "ctrl+w":
 		i := p.pos
 		for i > 0 && p.value[i-1] == ' ' {
 			i--
@@ -89,6 +73,26 @@ func (p prompt) update(msg tea.KeyMsg) prompt {
 		p.value = append(p.value[:i:i], p.value[p.pos:]...)
 		p.pos = i
 	}
+	return p
+}
+
+// insert puts typed or pasted text at the cursor. A paste may carry
+// newlines or escapes: only printable runes are kept.
+func (p prompt) insert(s string) prompt {
+	var in []rune
+	for _, r := range s {
+		if r >= 0x20 && r != 0x7f && !(r >= 0x80 && r <= 0x9f) {
+			in = append(in, r)
+		}
+	}
+	if len(p.value)+len(in) > maxPrompt {
+		in = in[:max(0, maxPrompt-len(p.value))]
+	}
+	v := make([]rune, 0, len(p.value)+len(in))
+	v = append(v, p.value[:p.pos]...)
+	v = append(v, in...)
+	v = append(v, p.value[p.pos:]...)
+	p.value, p.pos = v, p.pos+len(in)
 	return p
 }
 

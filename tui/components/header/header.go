@@ -10,22 +10,21 @@ import (
 	"strconv"
 	"strings"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/hookscope/hookscope/inspect/capture"
+	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/tui/styles"
-	"github.com/hookscope/hookscope/tunnel"
 )
 
 // Height is how many lines the header takes.
 const Height = 3
 
 // TunnelMsg is a tunnel state change.
-type TunnelMsg tunnel.Event
+type TunnelMsg inspect.TunnelEvent
 
 // HealthMsg is the outcome of one probe of the forward target.
 type HealthMsg struct{ Err error }
@@ -60,9 +59,10 @@ type Model struct {
 	cfg   Config
 	width int
 
-	tunnelState tunnel.State
-	tunnelKnown bool
-	tunnelErr   string
+	tunnelState    inspect.TunnelState
+	tunnelKnown    bool
+	tunnelErr      string
+	tunnelRetrying bool
 
 	health    health
 	healthErr string
@@ -92,10 +92,10 @@ func (m Model) Counts() Counts { return m.counts }
 
 // Count tallies one batch of engine events. Replays are not counted: the
 // counters say what VideoNest sent and how the handler took it live.
-func (m *Model) Count(evs []capture.Event) {
+func (m *Model) Count(evs []inspect.Event) {
 	for _, e := range evs {
 		switch e.Type {
-		case capture.Captured:
+		case inspect.Captured:
 			if e.Record == nil {
 				continue
 			}
@@ -110,7 +110,7 @@ func (m *Model) Count(evs []capture.Event) {
 			default:
 				m.counts.Unchecked++
 			}
-		case capture.Forwarded:
+		case inspect.Forwarded:
 			if e.Attempt == nil || e.Attempt.Replay {
 				continue
 			}
@@ -119,7 +119,7 @@ func (m *Model) Count(evs []capture.Event) {
 			} else {
 				m.counts.ForwardFailed++
 			}
-		case capture.StoreFail:
+		case inspect.StoreFail:
 			m.counts.StoreFailed++
 		}
 	}
@@ -129,7 +129,7 @@ func (m *Model) Count(evs []capture.Event) {
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case TunnelMsg:
-		m.tunnelState, m.tunnelKnown, m.tunnelErr = msg.State, true, msg.Err
+		m.tunnelState, m.tunnelKnown, m.tunnelErr, m.tunnelRetrying = msg.State, true, msg.Err, msg.Retrying
 		if msg.URL != "" {
 			m.cfg.PublicURL = msg.URL
 		}
@@ -201,15 +201,19 @@ func (m Model) tunnelBadge() string {
 		return ""
 	}
 	switch m.tunnelState {
-	case tunnel.Online:
+	case inspect.TunnelOnline:
 		return st.OK.Render("● online")
-	case tunnel.Offline:
-		s := "✗ offline, reconnecting"
+	case inspect.TunnelOffline:
+		// Only say it comes back by itself when it does.
+		s := "✗ offline, local capture only"
+		if m.tunnelRetrying {
+			s = "✗ offline, reconnecting"
+		}
 		if m.tunnelErr != "" {
 			s += " (" + payload.SanitizeLine(m.tunnelErr) + ")"
 		}
 		return st.Error.Render(s)
-	case tunnel.Closed:
+	case inspect.TunnelClosed:
 		return st.Muted.Render("○ closed")
 	}
 	return st.Muted.Render("○ connecting…")

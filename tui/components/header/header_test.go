@@ -2,29 +2,20 @@ package header
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/muesli/termenv"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/tui/internal/tuitest"
 	"github.com/hookscope/hookscope/tui/styles"
-	"github.com/hookscope/hookscope/tunnel"
 )
-
-func TestMain(m *testing.M) {
-	lipgloss.SetColorProfile(termenv.Ascii)
-	os.Exit(m.Run())
-}
 
 func view(m Model, w int) string {
 	m.SetWidth(w)
-	return m.View()
+	return tuitest.Plain(m.View())
 }
 
 func TestLocalOnly(t *testing.T) {
@@ -45,14 +36,18 @@ func TestTunnelStates(t *testing.T) {
 	if v := view(m, 120); !strings.Contains(v, "http://127.0.0.1:8080  ○ connecting…") || strings.Contains(v, "NGROK_AUTHTOKEN") {
 		t.Errorf("before the first event:\n%s", v)
 	}
-	m, _ = m.Update(TunnelMsg{State: tunnel.Online, URL: "https://a.ngrok.app"})
+	m, _ = m.Update(TunnelMsg{State: inspect.TunnelOnline, URL: "https://a.ngrok.app"})
 	if v := view(m, 120); !strings.Contains(v, "https://a.ngrok.app  ● online") || m.URL() != "https://a.ngrok.app" {
 		t.Errorf("online:\n%s", v)
 	}
-	m, _ = m.Update(TunnelMsg{State: tunnel.Offline, Err: "connection lost (EOF)\x1b[2J"})
+	m, _ = m.Update(TunnelMsg{State: inspect.TunnelOffline, Err: "connection lost (EOF)\x1b[2J", Retrying: true})
 	v := view(m, 140)
 	if !strings.Contains(v, `✗ offline, reconnecting (connection lost (EOF)\x1b[2J)`) {
 		t.Errorf("offline:\n%s", v)
+	}
+	m, _ = m.Update(TunnelMsg{State: inspect.TunnelOffline, Err: "endpoint stopped remotely (ERR_NGROK_3204)"})
+	if v := view(m, 140); !strings.Contains(v, "✗ offline, local capture only (endpoint stopped remotely (ERR_NGROK_3204))") || strings.Contains(v, "reconnecting") {
+		t.Errorf("stopped for good:\n%s", v)
 	}
 }
 
@@ -77,17 +72,17 @@ func TestCountsSessionTallies(t *testing.T) {
 	rec := func(s signature.Status) *inspect.Record {
 		return &inspect.Record{Signature: signature.Verdict{Status: s}}
 	}
-	m.Count([]capture.Event{
-		{Type: capture.Captured, Record: rec(signature.Valid)},
-		{Type: capture.Captured, Record: rec(signature.Valid)},
-		{Type: capture.Captured, Record: rec(signature.Invalid)},
-		{Type: capture.Captured, Record: rec(signature.Missing)},
-		{Type: capture.Captured, Record: rec(signature.Unchecked)},
-		{Type: capture.Forwarded, Attempt: &inspect.Attempt{Status: 204}},
-		{Type: capture.Forwarded, Attempt: &inspect.Attempt{Status: 500}},
-		{Type: capture.Forwarded, Attempt: &inspect.Attempt{Status: 0, Error: "refused"}},
-		{Type: capture.Forwarded, Attempt: &inspect.Attempt{Status: 200, Replay: true}},
-		{Type: capture.StoreFail, Err: "disk full"},
+	m.Count([]inspect.Event{
+		{Type: inspect.Captured, Record: rec(signature.Valid)},
+		{Type: inspect.Captured, Record: rec(signature.Valid)},
+		{Type: inspect.Captured, Record: rec(signature.Invalid)},
+		{Type: inspect.Captured, Record: rec(signature.Missing)},
+		{Type: inspect.Captured, Record: rec(signature.Unchecked)},
+		{Type: inspect.Forwarded, Attempt: &inspect.Attempt{Status: 204}},
+		{Type: inspect.Forwarded, Attempt: &inspect.Attempt{Status: 500}},
+		{Type: inspect.Forwarded, Attempt: &inspect.Attempt{Status: 0, Error: "refused"}},
+		{Type: inspect.Forwarded, Attempt: &inspect.Attempt{Status: 200, Replay: true}},
+		{Type: inspect.StoreFail, Err: "disk full"},
 	})
 	want := Counts{Received: 5, Valid: 2, Invalid: 1, Missing: 1, Unchecked: 1, ForwardOK: 1, ForwardFailed: 2, StoreFailed: 1}
 	if m.Counts() != want {

@@ -12,11 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/hookscope/hookscope/inspect"
-	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/hookscope/hookscope/tui/keys"
 	"github.com/hookscope/hookscope/tui/styles"
 )
@@ -30,8 +29,8 @@ const MaxRows = 4 * PageSize
 
 // Source is the part of the store the list reads.
 type Source interface {
-	List(ctx context.Context, q store.Query) ([]inspect.Record, error)
-	Count(ctx context.Context, q store.Query) (int, error)
+	List(ctx context.Context, q inspect.Query) ([]inspect.Record, error)
+	Count(ctx context.Context, q inspect.Query) (int, error)
 	Attempts(ctx context.Context, id string) ([]inspect.Attempt, error)
 }
 
@@ -169,7 +168,7 @@ func (m *Model) replace(kind pageKind) tea.Cmd {
 // store results.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		if !m.focused {
 			return m, nil
 		}
@@ -194,14 +193,11 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			}
 			return m, m.replace(pageOldest)
 		}
-	case tea.MouseMsg:
-		if msg.Action != tea.MouseActionPress {
-			return m, nil
-		}
+	case tea.MouseWheelMsg:
 		switch msg.Button {
-		case tea.MouseButtonWheelDown:
+		case tea.MouseWheelDown:
 			return m, m.move(3)
-		case tea.MouseButtonWheelUp:
+		case tea.MouseWheelUp:
 			return m, m.move(-3)
 		}
 	case pageMsg:

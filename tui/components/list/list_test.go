@@ -2,34 +2,28 @@ package list
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/muesli/termenv"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/inspect/store"
+	"github.com/hookscope/hookscope/internal/storetest"
 	"github.com/hookscope/hookscope/tui/internal/tuitest"
 	"github.com/hookscope/hookscope/tui/keys"
 	"github.com/hookscope/hookscope/tui/styles"
 )
 
-func TestMain(m *testing.M) {
-	lipgloss.SetColorProfile(termenv.Ascii)
-	os.Exit(m.Run())
-}
-
 // model adapts the list to tea.Model for the driver; the pointer lets a
 // test call the list's methods between messages.
 type model struct{ *Model }
 
-func (m model) Init() tea.Cmd { return m.Reload() }
+func (m model) Init() tea.Cmd  { return m.Reload() }
+func (m model) View() tea.View { return tea.NewView(m.Model.View()) }
 func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if ws, ok := msg.(tea.WindowSizeMsg); ok {
 		m.SetSize(ws.Width, ws.Height)
@@ -55,8 +49,8 @@ func newList(t *testing.T, st *store.Store, w, h int) (*tuitest.Driver, func() *
 }
 
 func TestShowsFixturesNewestFirst(t *testing.T) {
-	st := tuitest.OpenStore(t)
-	tuitest.Seed(t, st, tuitest.Fixtures(), tuitest.FixtureAttempts())
+	st := storetest.Open(t)
+	storetest.Seed(t, st, tuitest.Fixtures(), tuitest.FixtureAttempts())
 	d, get := newList(t, st, 100, 12)
 	l := get()
 	if l.Len() != 8 {
@@ -84,8 +78,8 @@ func TestShowsFixturesNewestFirst(t *testing.T) {
 }
 
 func TestLinesFitEveryWidth(t *testing.T) {
-	st := tuitest.OpenStore(t)
-	tuitest.Seed(t, st, tuitest.Fixtures(), tuitest.FixtureAttempts())
+	st := storetest.Open(t)
+	storetest.Seed(t, st, tuitest.Fixtures(), tuitest.FixtureAttempts())
 	d, get := newList(t, st, 60, 12)
 	for w := 40; w <= 200; w += 7 {
 		for _, h := range []int{3, 5, 12, 30} {
@@ -105,8 +99,8 @@ func TestLinesFitEveryWidth(t *testing.T) {
 
 func TestPagesThroughStoreWithBoundedWindow(t *testing.T) {
 	const n = 1500
-	st := tuitest.OpenStore(t)
-	tuitest.SeedMany(t, st, n)
+	st := storetest.Open(t)
+	storetest.SeedMany(t, st, n, tuitest.GeneratedOf(n), tuitest.GeneratedAttempts(n))
 	d, get := newList(t, st, 100, 22)
 	if got, _ := get().Total(); got != n {
 		t.Fatalf("total %d, want %d", got, n)
@@ -147,8 +141,8 @@ func TestPagesThroughStoreWithBoundedWindow(t *testing.T) {
 
 func TestBottomAndTop(t *testing.T) {
 	const n = 1200
-	st := tuitest.OpenStore(t)
-	tuitest.SeedMany(t, st, n)
+	st := storetest.Open(t)
+	storetest.SeedMany(t, st, n, tuitest.GeneratedOf(n), tuitest.GeneratedAttempts(n))
 	d, get := newList(t, st, 100, 22)
 	d.Keys("G")
 	if row, _ := get().Selected(); row.Rec.ID != tuitest.GeneratedID(0) {
@@ -172,8 +166,8 @@ func TestBottomAndTop(t *testing.T) {
 
 func TestStatusFilterPagesClientSide(t *testing.T) {
 	const n = 3000
-	st := tuitest.OpenStore(t)
-	tuitest.SeedMany(t, st, n) // the newest 2000 carry a delivery every 10th; every 4th of those is a 500
+	st := storetest.Open(t)
+	storetest.SeedMany(t, st, n, tuitest.GeneratedOf(n), tuitest.GeneratedAttempts(n)) // the newest 2000 carry a delivery every 10th; every 4th of those is a 500
 	d, get := newList(t, st, 100, 22)
 	f, err := ParseFilter("status:500")
 	if err != nil {
@@ -203,8 +197,8 @@ func rec(id string, ev string, st signature.Status) inspect.Record {
 }
 
 func TestArrivalsMergeFollowAndPin(t *testing.T) {
-	st := tuitest.OpenStore(t)
-	tuitest.Seed(t, st, tuitest.Fixtures(), nil)
+	st := storetest.Open(t)
+	storetest.Seed(t, st, tuitest.Fixtures(), nil)
 	d, get := newList(t, st, 100, 14)
 
 	// Out of order within one batch, one already listed: sorted, deduplicated.
@@ -245,8 +239,8 @@ func TestArrivalsMergeFollowAndPin(t *testing.T) {
 }
 
 func TestArrivalsRespectFilter(t *testing.T) {
-	st := tuitest.OpenStore(t)
-	tuitest.Seed(t, st, tuitest.Fixtures(), nil)
+	st := storetest.Open(t)
+	storetest.Seed(t, st, tuitest.Fixtures(), nil)
 	d, get := newList(t, st, 100, 14)
 	f, _ := ParseFilter("event:video.* sig:invalid")
 	d.Run(get().SetFilter(f))
@@ -259,8 +253,8 @@ func TestArrivalsRespectFilter(t *testing.T) {
 
 func TestArrivalsAboveWindowShiftPosition(t *testing.T) {
 	const n = 1000
-	st := tuitest.OpenStore(t)
-	tuitest.SeedMany(t, st, n)
+	st := storetest.Open(t)
+	storetest.SeedMany(t, st, n, tuitest.GeneratedOf(n), tuitest.GeneratedAttempts(n))
 	d, get := newList(t, st, 100, 22)
 	d.Keys("G")
 	sel, _ := get().Selected()
@@ -274,8 +268,8 @@ func TestArrivalsAboveWindowShiftPosition(t *testing.T) {
 }
 
 func TestForwardedUpdatesRows(t *testing.T) {
-	st := tuitest.OpenStore(t)
-	tuitest.Seed(t, st, tuitest.Fixtures(), nil)
+	st := storetest.Open(t)
+	storetest.Seed(t, st, tuitest.Fixtures(), nil)
 	d, get := newList(t, st, 100, 14)
 	r := tuitest.Fixtures()[3]
 	d.Run(get().Forwarded([]Delivery{{Rec: r, Att: inspect.Attempt{RequestID: r.ID, Status: 503, Latency: 42 * time.Millisecond}}}))
@@ -294,7 +288,7 @@ func TestForwardedUpdatesRows(t *testing.T) {
 }
 
 func TestEmptyStates(t *testing.T) {
-	st := tuitest.OpenStore(t)
+	st := storetest.Open(t)
 	d, get := newList(t, st, 80, 6)
 	get().SetEmptyHint("Send a webhook to http://127.0.0.1:8080")
 	if !strings.Contains(d.View(), "No requests yet. Send a webhook to http://127.0.0.1:8080") {
@@ -308,8 +302,8 @@ func TestEmptyStates(t *testing.T) {
 }
 
 func TestStoreErrorShown(t *testing.T) {
-	st := tuitest.OpenStore(t)
-	tuitest.Seed(t, st, tuitest.Fixtures(), nil)
+	st := storetest.Open(t)
+	storetest.Seed(t, st, tuitest.Fixtures(), nil)
 	d, get := newList(t, st, 100, 10)
 	st.Close()
 	d.Run(get().Reload())

@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 )
 
 // Driver feeds a model messages and runs the commands it returns, as
@@ -49,16 +49,16 @@ func (d *Driver) Keys(names ...string) {
 // Type sends each rune of s as a key.
 func (d *Driver) Type(s string) {
 	for _, r := range s {
-		if r == ' ' {
-			d.Send(tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}})
-			continue
-		}
-		d.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		d.Send(tea.KeyPressMsg{Code: r, Text: string(r)})
 	}
 }
 
-// View is the model's screen.
-func (d *Driver) View() string { return d.M.View() }
+// View is the model's screen as text: the UI's own styling removed,
+// anything else left for the test to see (see Plain).
+func (d *Driver) View() string { return Plain(d.M.View().Content) }
+
+// Raw is the model's screen as Bubble Tea would draw it, styling and all.
+func (d *Driver) Raw() string { return d.M.View().Content }
 
 // Run runs cmd and everything it leads to, round by round.
 func (d *Driver) Run(cmd tea.Cmd) {
@@ -148,7 +148,7 @@ func isQuit(msg tea.Msg) bool {
 // isInternal spots Bubble Tea's unexported messages (execMsg and the like).
 func isInternal(msg tea.Msg) bool {
 	t := reflect.TypeOf(msg)
-	if t == nil || t.PkgPath() != "github.com/charmbracelet/bubbletea" || t.Name() == "" {
+	if t == nil || t.PkgPath() != "charm.land/bubbletea/v2" || t.Name() == "" {
 		return false
 	}
 	r, _ := utf8.DecodeRuneInString(t.Name())
@@ -157,18 +157,29 @@ func isInternal(msg tea.Msg) bool {
 
 // Key makes a key message from a name: "up", "down", "enter", "esc",
 // "tab", "shift+tab", "pgup", "pgdown", "home", "end", "ctrl+c",
-// "backspace", or runes such as "j" or "G".
-func Key(name string) tea.KeyMsg {
-	types := map[string]tea.KeyType{
+// "backspace", "space", or runes such as "j" or "G".
+func Key(name string) tea.KeyPressMsg {
+	codes := map[string]rune{
 		"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight,
-		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
+		"enter": tea.KeyEnter, "esc": tea.KeyEscape, "tab": tea.KeyTab,
 		"pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown, "home": tea.KeyHome, "end": tea.KeyEnd,
-		"ctrl+c": tea.KeyCtrlC, "backspace": tea.KeyBackspace,
+		"backspace": tea.KeyBackspace, "delete": tea.KeyDelete,
 	}
-	if t, ok := types[name]; ok {
-		return tea.KeyMsg{Type: t}
+	if c, ok := codes[name]; ok {
+		return tea.KeyPressMsg{Code: c}
 	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(name)}
+	switch name {
+	case "shift+tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	}
+	if mod, r, ok := strings.Cut(name, "+"); ok && mod == "ctrl" && utf8.RuneCountInString(r) == 1 {
+		c, _ := utf8.DecodeRuneInString(r)
+		return tea.KeyPressMsg{Code: c, Mod: tea.ModCtrl}
+	}
+	c, _ := utf8.DecodeRuneInString(name)
+	return tea.KeyPressMsg{Code: c, Text: name}
 }
 
 // Lines splits a screen into lines.

@@ -1,21 +1,16 @@
 // Package tuitest holds what the terminal UI's tests share: fixture
-// records (hostile ones included), a real store on a temp dir seeded with
-// them or with many generated requests, and a driver that feeds a model
+// records (hostile ones included), many generated requests (which
+// internal/storetest seeds a real store with), and a driver that feeds a model
 // messages and runs its commands the way Bubble Tea would, in order. It
 // is for tests only and must not be imported by the UI itself.
 package tuitest
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
-	"sync"
-	"testing"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/signature"
-	"github.com/hookscope/hookscope/inspect/store"
 )
 
 // Now is the fixed clock of every test.
@@ -95,71 +90,6 @@ func FixtureAttempts() []inspect.Attempt {
 	}
 }
 
-// OpenStore opens a fresh store in a temp dir, closed when the test ends.
-func OpenStore(tb testing.TB) *store.Store {
-	tb.Helper()
-	st, err := store.Open(filepath.Join(tb.TempDir(), "hookscope.db"), store.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	return st
-}
-
-// Seed inserts recs and then atts.
-func Seed(tb testing.TB, st *store.Store, recs []inspect.Record, atts []inspect.Attempt) {
-	tb.Helper()
-	ctx := context.Background()
-	for i := range recs {
-		r := recs[i]
-		if err := st.Insert(ctx, &r); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	for i := range atts {
-		a := atts[i]
-		if err := st.AddAttempt(ctx, &a); err != nil {
-			tb.Fatal(err)
-		}
-	}
-}
-
-// SeedMany inserts n generated requests, one a second back from Now,
-// through the store's group commit from many goroutines; every tenth
-// gets a delivery.
-func SeedMany(tb testing.TB, st *store.Store, n int) {
-	tb.Helper()
-	ctx := context.Background()
-	const workers = 64
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				r := Generated(i, n)
-				if err := st.Insert(ctx, &r); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		tb.Fatal(err)
-	}
-	for i := 0; i < n && i < 2000; i += 10 {
-		a := inspect.Attempt{RequestID: GeneratedID(n - 1 - i), At: Now, URL: "http://localhost:3000/webhooks",
-			Status: []int{200, 200, 200, 500}[i/10%4], Latency: time.Duration(i+1) * time.Millisecond}
-		if err := st.AddAttempt(ctx, &a); err != nil {
-			tb.Fatal(err)
-		}
-	}
-}
-
 // GeneratedID is the id of the i-th generated request (0 = oldest).
 func GeneratedID(i int) string { return fmt.Sprintf("01%010d", i) }
 
@@ -185,4 +115,20 @@ func Generated(i, n int) inspect.Record {
 		Event:     ev,
 		Signature: signature.Verdict{Status: st, Scheme: "videonest", SecretIndex: -1},
 	}
+}
+
+// GeneratedAttempts are the deliveries of n generated requests: every
+// tenth of the newest 2000, every fourth of those a 500.
+func GeneratedAttempts(n int) []inspect.Attempt {
+	var out []inspect.Attempt
+	for i := 0; i < n && i < 2000; i += 10 {
+		out = append(out, inspect.Attempt{RequestID: GeneratedID(n - 1 - i), At: Now, URL: "http://localhost:3000/webhooks",
+			Status: []int{200, 200, 200, 500}[i/10%4], Latency: time.Duration(i+1) * time.Millisecond})
+	}
+	return out
+}
+
+// GeneratedOf returns the generator of n requests, for storetest.SeedMany.
+func GeneratedOf(n int) func(i int) inspect.Record {
+	return func(i int) inspect.Record { return Generated(i, n) }
 }

@@ -1,0 +1,68 @@
+package cmd
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestUsageErrorsExitTwo runs commands in-process with test streams: every
+// kind of usage error is typed where it arises and exits 2 with one
+// sentence on stderr, nothing on stdout.
+func TestUsageErrorsExitTwo(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hookscope.db")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"list", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"list", "--limit"}, "flag needs an argument"},
+		{[]string{"list", "extra"}, `unknown command "extra"`},
+		{[]string{"show"}, "accepts 1 arg"},
+		{[]string{"listen", "--port", "70000"}, "--port must be 0 to 65535"},
+		{[]string{"listen", "--port", "0", "--retry-schedule", "soon"}, "--retry-schedule"},
+		{[]string{"listen", "--port", "0", "--max-attempts", "-1"}, "--max-attempts"},
+		{[]string{"listen", "--port", "0", "--max-body", "1GiB"}, "--body-budget"},
+		{[]string{"listen", "--port", "0", "--body-budget", "lots"}, "--body-budget"},
+		{[]string{"listen", "--port", "0", "--tunnel", "maybe"}, "--tunnel must be"},
+		{[]string{"replay"}, "replay needs request ids"},
+	} {
+		io, out, errOut := Test()
+		code := run(io, append([]string{"--db", db}, tc.args...))
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", tc.args, code, exitUsage, errOut)
+		}
+		if !strings.Contains(errOut.String(), tc.want) || !strings.HasPrefix(errOut.String(), "hookscope: ") {
+			t.Errorf("%v: stderr %q, want one sentence containing %q", tc.args, errOut, tc.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%v: wrote %q to stdout", tc.args, out)
+		}
+	}
+}
+
+func TestUnknownSubcommandIsAUsageError(t *testing.T) {
+	for _, args := range [][]string{{"completion", "nushell"}, {"config", "bogus"}} {
+		io, out, errOut := Test()
+		code := run(io, args)
+		msg := strings.TrimSuffix(errOut.String(), "\n")
+		if code != 2 || strings.Contains(msg, "\n") || strings.Contains(msg, "Usage:") || out.Len() != 0 ||
+			!strings.Contains(msg, "unknown "+args[0]+" command \""+args[1]+"\"") {
+			t.Errorf("hookscope %v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+	// Each names what would have worked.
+	io, _, errOut := Test()
+	run(io, []string{"completion", "nushell"})
+	if !strings.Contains(errOut.String(), "bash, fish, powershell or zsh") {
+		t.Errorf("completion nushell: %q", errOut)
+	}
+	// Without arguments they still show their help, as before.
+	for _, args := range [][]string{{"completion"}, {"config"}} {
+		io, out, _ := Test()
+		if code := run(io, args); code != 0 || !strings.Contains(out.String(), "Available Commands:") {
+			t.Errorf("hookscope %v: exit %d\n%s", args, code, out)
+		}
+	}
+}
