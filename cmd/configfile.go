@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/hookscope/hookscope/inspect/relay"
 )
 
 // fileConfig is $XDG_CONFIG_HOME/hookscope/config.toml. Users change it with
@@ -20,6 +22,8 @@ type fileConfig struct {
 	NgrokAuthtoken string   `toml:"ngrok_authtoken,omitempty"`
 	ForwardTo      string   `toml:"forward_to,omitempty"`
 	Port           int      `toml:"port,omitempty"`
+	Publish        string   `toml:"publish,omitempty"`
+	Subscribe      string   `toml:"subscribe,omitempty"`
 	Web            string   `toml:"web,omitempty"`
 }
 
@@ -29,6 +33,8 @@ var configKeys = map[string]string{
 	"ngrok-authtoken": "ngrok authtoken for the public tunnel",
 	"forward-to":      "default handler URL for listen/forward/replay",
 	"port":            "default local port for listen",
+	"publish":         "NATS URL to publish captures to (team relay), as --publish",
+	"subscribe":       "NATS URL to subscribe to the team's captures, as --subscribe",
 	"web":             "web inspector address for listen (host:port, or off)",
 }
 
@@ -114,6 +120,10 @@ func (c *fileConfig) set(key, value string) error {
 		c.NgrokAuthtoken = strings.TrimSpace(value)
 	case "forward-to":
 		c.ForwardTo = strings.TrimSpace(value)
+	case "publish":
+		c.Publish = strings.TrimSpace(value)
+	case "subscribe":
+		c.Subscribe = strings.TrimSpace(value)
 	case "port":
 		var p int
 		if _, err := fmt.Sscanf(value, "%d", &p); err != nil || p < 0 || p > 65535 {
@@ -147,6 +157,10 @@ func (c *fileConfig) get(key string) (string, error) {
 		return mask(c.NgrokAuthtoken), nil
 	case "forward-to":
 		return c.ForwardTo, nil
+	case "publish":
+		return relay.Mask(c.Publish), nil
+	case "subscribe":
+		return relay.Mask(c.Subscribe), nil
 	case "port":
 		if c.Port == 0 {
 			return "", nil

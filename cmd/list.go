@@ -113,6 +113,9 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 		if r.Duplicate {
 			ev += " (dup)"
 		}
+		if r.Relay != "" {
+			ev += " (team)"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, humanTime(r.ReceivedAt),
 			payload.SanitizeLine(r.Method), truncate(payload.SanitizeLine(r.URI()), 40),
 			payload.SanitizeLine(ev), r.Signature.Status.Label(), forwardLabel(r), sizeLabel(r))

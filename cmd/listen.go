@@ -55,6 +55,8 @@ type listenOptions struct {
 	retrySchedule string
 	maxAttempts   int
 
+	team teamFlags
+
 	web string
 
 	portSet      bool   // --port given: the config's port does not apply
@@ -89,6 +91,7 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.StringVar(&o.trafficPolicy, "traffic-policy", "", "ngrok traffic policy file, passed through to ngrok")
 	fs.StringVar(&o.web, "web", web.DefaultAddr, "web inspector address (the next free port when taken), or off; config key web")
 	fs.StringVar(&o.path, "path", "", "path to show in the URL to register in VideoNest (e.g. /webhooks); every path is captured")
+	addTeamFlags(fs, &o.team)
 	// For tests against a local stand-in: ngrok's cloud is not reachable there.
 	fs.StringVar(&o.ngrokConnectURL, "ngrok-connect-url", "", "ngrok agent connect address (host:port)")
 	fs.MarkHidden("ngrok-connect-url")
@@ -177,6 +180,10 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	localURL := "http://" + net.JoinHostPort(displayHost(o.host), strconv.Itoa(addr.Port))
 	ready := readyInfo{LocalURL: localURL, Port: addr.Port, DB: cfg.Store.Path(), Secrets: len(cfg.Secrets),
 		SecretSource: o.secretSource, ForwardTo: shown, Path: o.path}
+	if r := sess.Relay(); r != nil {
+		info := r.Info()
+		ready.Team = &info
+	}
 	if pub := tun.PublicURL(); pub != "" {
 		ready.PublicURL = pub
 		ready.RegisterURL = tunnel.EndpointURL(pub, o.path)
@@ -309,11 +316,15 @@ func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Conf
 	if err != nil {
 		return cfg, nil, err
 	}
+	team, err := o.team.options(fileCfg)
+	if err != nil {
+		return cfg, nil, err
+	}
 	st, err := f.Store()
 	if err != nil {
 		return cfg, nil, err
 	}
-	return session.Config{Store: st, Secrets: secrets, Schemes: schemes, Provider: provider, MaxBody: maxBody, BodyBudget: budget,
+	return session.Config{Relay: team, Store: st, Secrets: secrets, Schemes: schemes, Provider: provider, MaxBody: maxBody, BodyBudget: budget,
 		VerifyOnly: o.verifyOnly, Targets: targets, Routes: routes, ForwardTimeout: o.forwardTimeout, Ack: o.ack,
 		AppendPath: o.appendPath, SkipVerify: o.skipVerify, Retry: retry, Fallback: fileCfg.ForwardTo}, shown, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/jsonview"
 	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/inspect/relay"
 	"github.com/hookscope/hookscope/tunnel"
 )
 
@@ -29,6 +30,7 @@ type readyInfo struct {
 	Path         string
 	RegisterURL  string // public URL plus --path: what to paste into VideoNest
 	WebURL       string // the web inspector; "" with --web off
+	Team         *relay.Info
 }
 
 // printer is the headless front end: plain lines for people, NDJSON for
@@ -62,12 +64,15 @@ func (p *printer) ready(r readyInfo) {
 		if r.RegisterURL != "" {
 			reg = r.RegisterURL
 		}
-		var webURL any
+		m := map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub, "register_url": reg,
+			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version, "web_url": nil}
 		if r.WebURL != "" {
-			webURL = r.WebURL
+			m["web_url"] = r.WebURL
 		}
-		p.enc.Encode(map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub, "register_url": reg,
-			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version, "web_url": webURL})
+		if r.Team != nil {
+			m["team"] = r.Team
+		}
+		p.enc.Encode(m)
 		return
 	}
 	fmt.Fprintf(p.w, "hookscope %s ready: %s", version, r.LocalURL)
@@ -78,6 +83,13 @@ func (p *printer) ready(r readyInfo) {
 		fmt.Fprintf(p.w, "  → %s", strings.Join(r.ForwardTo, ", "))
 	}
 	fmt.Fprintf(p.w, "  (store %s)\n", r.DB)
+	if t := r.Team; t != nil {
+		fmt.Fprintf(p.w, "Team relay: %s %s, stream %s", t.Role, t.URL, t.Stream)
+		if t.Consumer != "" {
+			fmt.Fprintf(p.w, ", consumer %s", t.Consumer)
+		}
+		fmt.Fprintln(p.w)
+	}
 	if r.RegisterURL != "" {
 		fmt.Fprintf(p.w, "Register in VideoNest (Settings → Webhooks → Add Endpoint): %s\n", r.RegisterURL)
 	}
@@ -146,6 +158,8 @@ func (p *printer) events(evs []inspect.Event) {
 			p.forward(e.Record, e.Attempt)
 		case inspect.StoreFail:
 			p.storeFail(e)
+		case inspect.Team:
+			p.team(e.Team)
 		}
 	}
 }
@@ -170,6 +184,9 @@ func (p *printer) request(r *inspect.Record) {
 	b = append(append(b, "  "...), payload.HumanSize(r.Size)...)
 	if r.Refused != 0 {
 		b = strconv.AppendInt(append(b, "  refused "...), int64(r.Refused), 10)
+	}
+	if r.Relay != "" {
+		b = append(append(b, "  via team from "...), payload.SanitizeLine(r.Relay)...)
 	}
 	p.line = append(b, '\n')
 	p.w.Write(p.line)
@@ -214,3 +231,16 @@ func (p *printer) storeFail(e inspect.Event) {
 	fmt.Fprintf(p.w, "%s  NOT STORED  %s %s  503: %s\n", e.Record.ReceivedAt.Local().Format("15:04:05.000"),
 		payload.SanitizeLine(e.Record.Method), payload.SanitizeLine(e.Record.URI()), e.Err)
 }
+
+// team says where the team relay stands: NDJSON on stdout, a line for
+// people on stderr (it is status, not data).
+func (p *printer) team(t *inspect.TeamState) {
+	if p.json {
+		p.enc.Encode(jsonview.TeamEvent(t))
+		return
+	}
+	fmt.Fprintln(p.errOut, teamLine(t))
+}
+
+// teamLine is the relay's state in a few words, made terminal-safe.
+func teamLine(t *inspect.TeamState) string { return payload.SanitizeLine(t.Summary()) }

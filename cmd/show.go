@@ -72,6 +72,9 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	fmt.Fprintf(w, "  Received   %s\n", rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000000000 MST"))
 	fmt.Fprintf(w, "  Request    %s %s %s\n", san(rec.Method), san(rec.URI()), san(rec.Proto))
 	fmt.Fprintf(w, "  From       %s\n", san(rec.RemoteAddr))
+	if rec.Relay != "" {
+		fmt.Fprintf(w, "  Via        the team relay, captured by %s (signature judged here)\n", san(rec.Relay))
+	}
 	ev := rec.Event
 	if ev == "" {
 		ev = "-"

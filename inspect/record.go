@@ -32,6 +32,11 @@ type Record struct {
 	Event     string // envelope "event" when the body is JSON, else ""
 	Signature signature.Verdict
 
+	// Relay names the hookscope (its instance id) that captured this
+	// request when the team relay brought it here; "" for a capture of
+	// this store's own. A relayed record keeps its publisher's ID.
+	Relay string
+
 	// Filled by store queries: the latest delivery to a handler, and whether
 	// an earlier request carried the same body (VideoNest re-sent it).
 	Forwarded     bool

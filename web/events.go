@@ -24,7 +24,7 @@ const (
 )
 
 // events is GET /api/events: Server-Sent Events carrying listen --json's
-// lines (request, forward, store_error, dropped, tunnel) and the handler's
+// lines (request, forward, store_error, dropped, tunnel, team) and the handler's
 // health ({"type":"health","state":"up"|"down"|"none"}). Each stream has
 // its own bounded queue on the session's bus: a page that falls behind is
 // told how many events it lost (dropped) and reloads from the store.
@@ -93,6 +93,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 					send("forward", jsonview.ForwardEvent(e.Attempt))
 				case inspect.StoreFail:
 					send("store_error", jsonview.StoreErrorEvent(e))
+				case inspect.Team:
+					send("team", jsonview.TeamEvent(e.Team))
 				}
 			}
 			if n := sub.Dropped(); n > 0 {

@@ -190,6 +190,11 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		w.Header().Set("Retry-After", "5")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": msg, "stored": false})
+		// The sender is still uploading: closing now would reset the
+		// connection and take the 503 with it. Read the rest into nothing
+		// (no memory, the same deadlines) so the answer arrives.
+		rc.Flush()
+		io.Copy(io.Discard, io.LimitReader(&idleReader{r: r.Body, rc: rc, end: time.Now().Add(BodyTimeout)}, e.cfg.MaxBody))
 		return
 	}
 	if err != nil {

@@ -96,8 +96,9 @@ type DelivererOptions struct {
 // once, never lost. Of the processes sharing a store, one works the
 // outbox at a time (LeaseOutbox).
 type Deliverer struct {
-	o    DelivererOptions
-	wake chan struct{}
+	o     DelivererOptions
+	wake  chan struct{}
+	sinks []string // the sinks it runs: the only rows it looks at
 
 	mu       sync.Mutex
 	inflight map[int64]bool
@@ -126,7 +127,14 @@ func NewDeliverer(o DelivererOptions) *Deliverer {
 		rand.Read(b[:])
 		o.Worker = hex.EncodeToString(b[:])
 	}
-	return &Deliverer{o: o, wake: make(chan struct{}, 1), inflight: map[int64]bool{},
+	sinks := []string{}
+	for name := range o.Sinks {
+		sinks = append(sinks, name)
+	}
+	if len(sinks) == 0 {
+		sinks = []string{""} // runs none: no row is its
+	}
+	return &Deliverer{o: o, wake: make(chan struct{}, 1), sinks: sinks, inflight: map[int64]bool{},
 		down: map[downKey]bool{}, sems: map[downKey]chan struct{}{}}
 }
 
@@ -160,7 +168,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			d.dispatch(ctx, &wg)
 		}
 		wait := d.o.ProbeEvery
-		if at, ok, err := d.o.Store.NextDue(ctx); leading && err == nil && ok {
+		if at, ok, err := d.o.Store.NextDue(ctx, d.sinks...); leading && err == nil && ok {
 			if w := at.Sub(d.o.Now()); w > 0 && w < wait {
 				wait = w
 			}
@@ -202,7 +210,7 @@ func (d *Deliverer) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	if n >= d.o.MaxInFlight {
 		return
 	}
-	due, err := d.o.Store.Due(ctx, d.o.Now(), d.o.MaxInFlight+n)
+	due, err := d.o.Store.Due(ctx, d.o.Now(), d.o.MaxInFlight+n, d.sinks...)
 	if err != nil {
 		return
 	}

@@ -69,6 +69,12 @@ func Summary(r *inspect.Record) map[string]any {
 	if r.Refused != 0 {
 		m["refused"] = r.Refused
 	}
+	// source says where the record came from: captured here, or brought
+	// by the team relay from the hookscope named in relay.
+	m["source"] = "local"
+	if r.Relay != "" {
+		m["source"], m["relay"] = "team", r.Relay
+	}
 	return m
 }
 
@@ -162,6 +168,9 @@ func RequestEvent(r *inspect.Record) map[string]any {
 	if r.Refused != 0 {
 		m["refused"] = r.Refused
 	}
+	if r.Relay != "" {
+		m["relay"] = r.Relay
+	}
 	return m
 }
 
@@ -180,6 +189,15 @@ func ForwardEvent(a *inspect.Attempt) map[string]any {
 // StoreErrorEvent is a {"type":"store_error"} line: a request answered 503.
 func StoreErrorEvent(e inspect.Event) map[string]any {
 	return map[string]any{"type": "store_error", "method": e.Record.Method, "path": e.Record.Path, "error": e.Err}
+}
+
+// TeamEvent is a {"type":"team"} line: where the team relay stands.
+func TeamEvent(t *inspect.TeamState) map[string]any {
+	m := map[string]any{"type": "team", "role": t.Role, "state": t.State, "pending": t.Pending}
+	if t.Detail != "" {
+		m["detail"] = t.Detail
+	}
+	return m
 }
 
 // DroppedEvent is a {"type":"dropped"} line: live events a slow reader lost.

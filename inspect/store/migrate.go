@@ -121,6 +121,9 @@ var migrations = []string{
 		pid     INTEGER NOT NULL,
 		beat_ns INTEGER NOT NULL
 	);`,
+	// 4: a record the team relay brought in names the hookscope that
+	// captured it (its instance id); '' for a capture of this machine's own.
+	`ALTER TABLE requests ADD COLUMN relay TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the user_version this build writes.

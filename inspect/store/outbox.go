@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
@@ -108,17 +109,33 @@ func (s *Store) deliveries(ctx context.Context, q string, args ...any) ([]inspec
 	return out, rows.Err()
 }
 
-// Due returns pending deliveries whose time has come, oldest first, at most
-// limit of them.
-func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]inspect.Delivery, error) {
-	return s.deliveries(ctx, `WHERE o.state = 'pending' AND o.next_ns <= ? ORDER BY o.id LIMIT ?`, now.UnixNano(), limit)
+// Due returns pending deliveries to the given sinks (all when none) whose
+// time has come, oldest first, at most limit of them. A worker names the
+// sinks it runs: rows owed to another sink would fill its window forever.
+func (s *Store) Due(ctx context.Context, now time.Time, limit int, sinks ...string) ([]inspect.Delivery, error) {
+	in, args := sinkFilter(sinks)
+	return s.deliveries(ctx, `WHERE o.state = 'pending' AND o.next_ns <= ?`+in+` ORDER BY o.id LIMIT ?`,
+		append(append([]any{now.UnixNano()}, args...), limit)...)
 }
 
-// NextDue is when the earliest pending delivery is due; ok is false when
-// nothing is pending.
-func (s *Store) NextDue(ctx context.Context) (at time.Time, ok bool, err error) {
+// sinkFilter is the `AND o.sink IN (…)` for a list of sinks, or nothing.
+func sinkFilter(sinks []string) (string, []any) {
+	if len(sinks) == 0 {
+		return "", nil
+	}
+	args := make([]any, len(sinks))
+	for i, s := range sinks {
+		args[i] = s
+	}
+	return ` AND o.sink IN (?` + strings.Repeat(",?", len(sinks)-1) + `)`, args
+}
+
+// NextDue is when the earliest pending delivery to the given sinks (all
+// when none) is due; ok is false when nothing is pending.
+func (s *Store) NextDue(ctx context.Context, sinks ...string) (at time.Time, ok bool, err error) {
 	var ns sql.NullInt64
-	err = s.r.QueryRowContext(ctx, `SELECT min(next_ns) FROM outbox WHERE state = 'pending'`).Scan(&ns)
+	in, args := sinkFilter(sinks)
+	err = s.r.QueryRowContext(ctx, `SELECT min(o.next_ns) FROM outbox o WHERE o.state = 'pending'`+in, args...).Scan(&ns)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("cannot read the outbox: %s", describe(err))
 	}

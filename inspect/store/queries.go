@@ -61,7 +61,8 @@ const recordCols = `r.id, r.received_ns, r.method, r.path, r.query, r.proto, r.h
  r.dup_of,
  (SELECT CASE WHEN count(*) = 0 THEN '' WHEN sum(o.state = 'pending') > 0 THEN 'pending'
    WHEN sum(o.state = 'undelivered') > 0 THEN 'undelivered' ELSE 'delivered' END
-  FROM outbox o WHERE o.request_id = r.id)`
+  FROM outbox o WHERE o.request_id = r.id),
+ r.relay`
 
 type scanner interface{ Scan(...any) error }
 
@@ -75,7 +76,7 @@ func scanRecord(sc scanner, extra ...any) (inspect.Record, error) {
 	var dupOf int64
 	dest := []any{&key, &ns, &rec.Method, &rec.Path, &rec.Query, &rec.Proto, &rec.Host, &rec.RemoteAddr,
 		&rec.Size, &rec.Refused, &rec.Event, &status, &scheme, &rec.Signature.Detail, &rec.Signature.SecretIndex,
-		&fwdStatus, &fwdErr, &dupOf, &delivery}
+		&fwdStatus, &fwdErr, &dupOf, &delivery, &rec.Relay}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return rec, err
 	}

@@ -56,8 +56,8 @@ func (s *Store) wait(ctx context.Context, j *job, gaveUp func(error) error) erro
 }
 
 const insertSQL = `INSERT INTO requests (id, received_ns, method, path, query, proto, host, remote,
- headers, body, size, refused, event, sig_status, sig_scheme, sig_detail, sig_secret, body_hash, dup_of)
- VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+ headers, body, size, refused, event, sig_status, sig_scheme, sig_detail, sig_secret, body_hash, dup_of, relay)
+ VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 // writer is the single goroutine that commits captures. It takes whatever
 // has queued up since the last commit, up to maxBatch, and commits it in one
@@ -293,7 +293,7 @@ func recordArgs(key int64, r *inspect.Record, hash int64, dupOf int64) []any {
 	}
 	return []any{key, r.ReceivedAt.UnixNano(), r.Method, r.Path, r.Query, r.Proto, r.Host, r.RemoteAddr,
 		EncodeHeaders(r.Headers), body, r.Size, r.Refused, r.Event,
-		string(r.Signature.Status), r.Signature.Scheme, r.Signature.Detail, r.Signature.SecretIndex, hash, dupOf}
+		string(r.Signature.Status), r.Signature.Scheme, r.Signature.Detail, r.Signature.SecretIndex, hash, dupOf, r.Relay}
 }
 
 // EncodeHeaders packs header lines as length-prefixed name/value pairs:
