@@ -6,6 +6,7 @@ import (
 
 	"github.com/hookscope/hookscope/inspect/conformance"
 	"github.com/hookscope/hookscope/inspect/forward"
+	"github.com/hookscope/hookscope/inspect/jsonview"
 	"github.com/spf13/cobra"
 )
 
@@ -77,7 +78,7 @@ func checkRun(c *cobra.Command, f *Factory, o *checkOptions) error {
 	if !o.json {
 		fmt.Fprintf(f.IO.ErrOut, "Checking %s as VideoNest would (timeout %s)…\n", url, o.timeout)
 	}
-	enc := newJSONEncoder(f.IO.Out)
+	enc := jsonview.NewEncoder(f.IO.Out)
 	sum := conformance.Run(c.Context(), conformance.Config{URL: url, Secret: secrets[0], Timeout: o.timeout},
 		func(r conformance.Result) {
 			if o.json {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -23,6 +24,7 @@ type fileConfig struct {
 	Port           int      `toml:"port,omitempty"`
 	Publish        string   `toml:"publish,omitempty"`
 	Subscribe      string   `toml:"subscribe,omitempty"`
+	Web            string   `toml:"web,omitempty"`
 }
 
 // configKeys are the names `config set/get` accept, with what they mean.
@@ -33,6 +35,7 @@ var configKeys = map[string]string{
 	"port":            "default local port for listen",
 	"publish":         "NATS URL to publish captures to (team relay), as --publish",
 	"subscribe":       "NATS URL to subscribe to the team's captures, as --subscribe",
+	"web":             "web inspector address for listen (host:port, or off)",
 }
 
 func sortedConfigKeys() []string {
@@ -127,6 +130,14 @@ func (c *fileConfig) set(key, value string) error {
 			return fmt.Errorf("port must be a number from 0 to 65535, not %q", value)
 		}
 		c.Port = p
+	case "web":
+		v := strings.TrimSpace(value)
+		if v != "off" && v != "" {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("web must be host:port (e.g. 127.0.0.1:4040) or off, not %q", value)
+			}
+		}
+		c.Web = v
 	default:
 		return unknownKey(key)
 	}
@@ -155,6 +166,8 @@ func (c *fileConfig) get(key string) (string, error) {
 			return "", nil
 		}
 		return fmt.Sprint(c.Port), nil
+	case "web":
+		return c.Web, nil
 	}
 	return "", unknownKey(key)
 }

@@ -1,14 +1,13 @@
 package cmd
 
 import (
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/jsonview"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/inspect/store"
@@ -76,9 +75,9 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 	if o.json {
 		items := make([]map[string]any, len(recs))
 		for i := range recs {
-			items[i] = recordSummaryJSON(&recs[i])
+			items[i] = jsonview.Summary(&recs[i])
 		}
-		enc := newJSONEncoder(f.IO.Out)
+		enc := jsonview.NewEncoder(f.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(items)
 	}
@@ -156,47 +155,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
-}
-
-// recordSummaryJSON is the shape of one `list --json` item; the contract
-// promises at least these keys.
-func recordSummaryJSON(r *inspect.Record) map[string]any {
-	m := map[string]any{
-		"id": r.ID, "received_at": r.ReceivedAt.UTC().Format(time.RFC3339Nano), "method": r.Method,
-		"path": r.Path, "query": r.Query, "event": r.Event, "signature": r.Signature.Status,
-		"size": r.Size, "forward_status": nil, "duplicate": r.Duplicate,
-	}
-	if r.Forwarded {
-		m["forward_status"] = r.ForwardStatus
-		if r.ForwardError != "" {
-			m["forward_error"] = r.ForwardError
-		}
-	}
-	if r.Delivery != "" {
-		m["delivery"] = r.Delivery
-	} else {
-		m["delivery"] = nil
-	}
-	if r.DuplicateOf != "" {
-		m["duplicate_of"] = r.DuplicateOf
-	}
-	addQueryBase64(m, r.Query)
-	if r.Refused != 0 {
-		m["refused"] = r.Refused
-	}
-	// source says where the record came from: captured here, or brought
-	// by the team relay from the hookscope named in relay.
-	m["source"] = "local"
-	if r.Relay != "" {
-		m["source"], m["relay"] = "team", r.Relay
-	}
-	return m
-}
-
-// addQueryBase64 adds the exact bytes of a query that is not UTF-8, which a
-// JSON string cannot carry (the encoder would put U+FFFD in their place).
-func addQueryBase64(m map[string]any, q string) {
-	if !utf8.ValidString(q) {
-		m["query_base64"] = base64.StdEncoding.EncodeToString([]byte(q))
-	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/tunnel"
+	"github.com/hookscope/hookscope/web"
 	"github.com/spf13/cobra"
 )
 
@@ -56,6 +57,8 @@ type listenOptions struct {
 
 	team teamFlags
 
+	web string
+
 	portSet      bool   // --port given: the config's port does not apply
 	secretSource string // where the secrets came from, for the ready line
 }
@@ -86,6 +89,7 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.StringVar(&o.domain, "domain", "", "reserved ngrok domain for a stable public URL (e.g. hooks.example.ngrok.app)")
 	fs.StringVar(&o.domain, "url", "", "same as --domain")
 	fs.StringVar(&o.trafficPolicy, "traffic-policy", "", "ngrok traffic policy file, passed through to ngrok")
+	fs.StringVar(&o.web, "web", web.DefaultAddr, "web inspector address (the next free port when taken), or off; config key web")
 	fs.StringVar(&o.path, "path", "", "path to show in the URL to register in VideoNest (e.g. /webhooks); every path is captured")
 	addTeamFlags(fs, &o.team)
 	// For tests against a local stand-in: ngrok's cloud is not reachable there.
@@ -185,13 +189,22 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 		ready.RegisterURL = tunnel.EndpointURL(pub, o.path)
 	}
 
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	webSrv, err := startWeb(runCtx, c, f, o, sess, ready, len(cfg.Secrets) > 0, cfg.MaxBody)
+	if err != nil {
+		return err
+	}
+	if webSrv != nil {
+		ready.WebURL = webSrv.URL()
+		tun = webTunnel{Tunnel: tun, events: webSrv.WatchTunnel(tun.Events())}
+	}
+
 	if tun.Provider() != tunnel.ProviderNone {
 		// Only the capture server is reachable through the tunnel.
 		sess.Serve(tun, false)
 	}
 
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
 	sessDone := make(chan error, 1)
 	go func() { sessDone <- sess.Run(runCtx) }()
 	feDone := make(chan error, 1)
@@ -205,6 +218,9 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 			fmt.Fprintln(f.IO.ErrOut, "Warning: "+tunWarning)
 		}
 		if !o.json {
+			if ready.WebURL != "" {
+				fmt.Fprintf(f.IO.ErrOut, "Web inspector: %s\n", ready.WebURL)
+			}
 			hints(f, cfg.Secrets, tun.Provider() == tunnel.ProviderNone)
 		}
 		go func() { feDone <- out.run(runCtx, sub, printerEvents(tun, o.json)) }()

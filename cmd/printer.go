@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/jsonview"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/relay"
 	"github.com/hookscope/hookscope/tunnel"
@@ -28,6 +29,7 @@ type readyInfo struct {
 	ForwardTo    []string
 	Path         string
 	RegisterURL  string // public URL plus --path: what to paste into VideoNest
+	WebURL       string // the web inspector; "" with --web off
 	Team         *relay.Info
 }
 
@@ -43,30 +45,8 @@ type printer struct {
 
 func newPrinter(io *IOStreams, asJSON bool) *printer {
 	p := &printer{w: bufio.NewWriterSize(io.Out, 64<<10), json: asJSON, errOut: io.ErrOut}
-	p.enc = newJSONEncoder(p.w)
+	p.enc = jsonview.NewEncoder(p.w)
 	return p
-}
-
-// newJSONEncoder is the encoder for every JSON hookscope prints. JSON may
-// carry C1 controls (U+009B is CSI to many terminals) and bidi overrides
-// raw, and people do read `show --json` in a terminal: those are written as
-// \u escapes instead, which mean exactly the same to a JSON reader.
-func newJSONEncoder(w io.Writer) *json.Encoder {
-	enc := json.NewEncoder(terminalSafeJSON{w})
-	enc.SetEscapeHTML(false)
-	return enc
-}
-
-// terminalSafeJSON rewrites the encoder's output. json.Encoder hands over
-// one whole value per Write, so no character is split across calls, and in
-// JSON text these characters can only sit inside strings.
-type terminalSafeJSON struct{ w io.Writer }
-
-func (t terminalSafeJSON) Write(p []byte) (int, error) {
-	if _, err := t.w.Write(payload.EscapeJSONText(p)); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }
 
 func (p *printer) ready(r readyInfo) {
@@ -85,7 +65,10 @@ func (p *printer) ready(r readyInfo) {
 			reg = r.RegisterURL
 		}
 		m := map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub, "register_url": reg,
-			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version}
+			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version, "web_url": nil}
+		if r.WebURL != "" {
+			m["web_url"] = r.WebURL
+		}
 		if r.Team != nil {
 			m["team"] = r.Team
 		}
@@ -149,7 +132,7 @@ func (p *printer) dropped(n int) {
 		return
 	}
 	if p.json {
-		p.enc.Encode(map[string]any{"type": "dropped", "count": n})
+		p.enc.Encode(jsonview.DroppedEvent(n))
 		p.w.Flush()
 	}
 	fmt.Fprintf(p.errOut, "%d events not printed: the output fell behind (they are stored; `hookscope list` shows them)\n", n)
@@ -158,17 +141,7 @@ func (p *printer) dropped(n int) {
 func (p *printer) tunnel(ev tunnel.Event) {
 	defer p.w.Flush()
 	if p.json {
-		m := map[string]any{"type": "tunnel", "state": ev.State.String(), "at": ev.At.UTC().Format(time.RFC3339Nano)}
-		if ev.URL != "" {
-			m["url"] = ev.URL
-		}
-		if ev.Err != "" {
-			m["error"] = ev.Err
-		}
-		if ev.State == tunnel.Offline {
-			m["retrying"] = ev.Retrying
-		}
-		p.enc.Encode(m)
+		p.enc.Encode(jsonview.TunnelEvent(ev))
 		return
 	}
 	// A status line, for people: stderr, so stdout stays data.
@@ -193,18 +166,7 @@ func (p *printer) events(evs []inspect.Event) {
 
 func (p *printer) request(r *inspect.Record) {
 	if p.json {
-		m := map[string]any{"type": "request", "id": r.ID, "received_at": r.ReceivedAt.UTC().Format(time.RFC3339Nano),
-			"method": r.Method, "path": r.Path, "query": r.Query, "event": r.Event,
-			"signature": r.Signature.Status, "signature_detail": r.Signature.Detail, "scheme": r.Signature.Scheme,
-			"size": r.Size}
-		addQueryBase64(m, r.Query)
-		if r.Refused != 0 {
-			m["refused"] = r.Refused
-		}
-		if r.Relay != "" {
-			m["relay"] = r.Relay
-		}
-		p.enc.Encode(m)
+		p.enc.Encode(jsonview.RequestEvent(r))
 		return
 	}
 	ev := r.Event
@@ -241,15 +203,7 @@ func appendPadded(b []byte, s string, width int) []byte {
 
 func (p *printer) forward(r *inspect.Record, a *inspect.Attempt) {
 	if p.json {
-		m := map[string]any{"type": "forward", "id": a.RequestID, "url": a.URL, "status": a.Status,
-			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": a.Replay}
-		if a.DeliveryID != 0 {
-			m["delivery_id"] = a.DeliveryID
-		}
-		if a.TimedOutForProvider {
-			m["provider_timeout"] = true
-		}
-		p.enc.Encode(m)
+		p.enc.Encode(jsonview.ForwardEvent(a))
 		return
 	}
 	b := a.At.Local().AppendFormat(p.line[:0], "15:04:05.000")
@@ -271,7 +225,7 @@ func (p *printer) forward(r *inspect.Record, a *inspect.Attempt) {
 
 func (p *printer) storeFail(e inspect.Event) {
 	if p.json {
-		p.enc.Encode(map[string]any{"type": "store_error", "method": e.Record.Method, "path": e.Record.Path, "error": e.Err})
+		p.enc.Encode(jsonview.StoreErrorEvent(e))
 		return
 	}
 	fmt.Fprintf(p.w, "%s  NOT STORED  %s %s  503: %s\n", e.Record.ReceivedAt.Local().Format("15:04:05.000"),
@@ -282,11 +236,7 @@ func (p *printer) storeFail(e inspect.Event) {
 // people on stderr (it is status, not data).
 func (p *printer) team(t *inspect.TeamState) {
 	if p.json {
-		m := map[string]any{"type": "team", "role": t.Role, "state": t.State, "pending": t.Pending}
-		if t.Detail != "" {
-			m["detail"] = t.Detail
-		}
-		p.enc.Encode(m)
+		p.enc.Encode(jsonview.TeamEvent(t))
 		return
 	}
 	fmt.Fprintln(p.errOut, teamLine(t))

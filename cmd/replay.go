@@ -10,6 +10,7 @@ import (
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/edit"
 	"github.com/hookscope/hookscope/inspect/forward"
+	"github.com/hookscope/hookscope/inspect/jsonview"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/spf13/cobra"
 )
@@ -189,10 +190,7 @@ func replayRun(c *cobra.Command, f *Factory, o *replayOptions, args []string) er
 
 func printReplay(f *Factory, asJSON bool, a *inspect.Attempt, body []byte) {
 	if asJSON {
-		enc := newJSONEncoder(f.IO.Out)
-		enc.Encode(map[string]any{"type": "forward", "id": a.RequestID, "url": a.URL, "status": a.Status,
-			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": true, "edited": a.Edited,
-			"provider_timeout": a.TimedOutForProvider})
+		jsonview.NewEncoder(f.IO.Out).Encode(jsonview.ForwardEvent(a))
 		return
 	}
 	res := fmt.Sprint(a.Status)

@@ -234,6 +234,11 @@ func (s *Session) Count(ctx context.Context, q inspect.Query) (int, error) {
 	return s.cfg.Store.Count(ctx, q)
 }
 
+// Resolve turns an id or a unique prefix of one into the full id.
+func (s *Session) Resolve(ctx context.Context, prefix string) (string, error) {
+	return s.cfg.Store.Resolve(ctx, prefix)
+}
+
 func (s *Session) Get(ctx context.Context, id string) (*inspect.Record, error) {
 	return s.cfg.Store.Get(ctx, id)
 }
