@@ -16,7 +16,6 @@ import (
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/payload"
-	"github.com/hookscope/hookscope/tunnel"
 )
 
 // NewEncoder is the encoder for every JSON hookscope prints. JSON may
@@ -207,7 +206,7 @@ func DroppedEvent(n int) map[string]any {
 
 // TunnelEvent is a {"type":"tunnel"} line: the public tunnel's state
 // (retrying is said while offline).
-func TunnelEvent(ev tunnel.Event) map[string]any {
+func TunnelEvent(ev inspect.TunnelEvent) map[string]any {
 	m := map[string]any{"type": "tunnel", "state": ev.State.String(), "at": stamp(ev.At)}
 	if ev.URL != "" {
 		m["url"] = ev.URL
@@ -215,7 +214,7 @@ func TunnelEvent(ev tunnel.Event) map[string]any {
 	if ev.Err != "" {
 		m["error"] = ev.Err
 	}
-	if ev.State == tunnel.Offline {
+	if ev.State == inspect.TunnelOffline {
 		m["retrying"] = ev.Retrying
 	}
 	return m
