@@ -26,6 +26,7 @@ func runTUI(ctx context.Context, f *Factory, ready readyInfo, sess *session.Sess
 		PublicURL: ready.RegisterURL,
 		Targets:   ready.ForwardTo,
 		CanResign: len(secrets) > 0,
+		WebURL:    ready.WebURL,
 	}
 	if len(secrets) > 0 {
 		opts.SecretMask = mask(secrets[0])

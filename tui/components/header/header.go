@@ -53,6 +53,8 @@ type Config struct {
 	SecretMask          string
 	// Team names the relay's server and consumer ("" without a relay).
 	Team string
+	// WebURL is the web inspector's address ("" without one).
+	WebURL string
 }
 
 // Model is the header.
@@ -181,6 +183,10 @@ func (m Model) urlLine() string {
 	head += st.URL.Render(payload.SanitizeLine(url))
 	// The URL is what matters: the rest gives way, longest first.
 	tails := []string{"  " + st.Muted.Render("(u copies)"), ""}
+	if m.cfg.WebURL != "" {
+		web := "  " + st.Muted.Render("web ") + st.URL.Render(payload.SanitizeLine(m.cfg.WebURL))
+		tails = []string{web + "  " + st.Muted.Render("(u copies)"), web, "  " + st.Muted.Render("(u copies)"), ""}
+	}
 	var notes []string
 	switch {
 	case badge != "":

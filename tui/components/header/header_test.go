@@ -134,3 +134,17 @@ func TestTeamState(t *testing.T) {
 		t.Errorf("connected:\n%s", v)
 	}
 }
+
+// TestWebURL: the header names the web inspector beside the URL to
+// register, and gives it up before the URL when the terminal is narrow.
+func TestWebURL(t *testing.T) {
+	m := New(new(styles.Default()), Config{LocalURL: "http://127.0.0.1:7717", WebURL: "http://127.0.0.1:4040"})
+	m.SetWidth(160)
+	if v := tuitest.Plain(m.View()); !strings.Contains(v, "web http://127.0.0.1:4040") {
+		t.Errorf("wide:\n%s", v)
+	}
+	m.SetWidth(40)
+	if v := tuitest.Plain(m.View()); !strings.Contains(v, "http://127.0.0.1:7717") || strings.Contains(v, "4040") {
+		t.Errorf("narrow: the register URL must win:\n%s", v)
+	}
+}
