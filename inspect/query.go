@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -153,7 +152,7 @@ func FoldText(s string) string {
 // event, a header or the body. The store's search runs this very function
 // over every row, so a live view and a store query always agree.
 func TextMatch(needle string, path, event string, headers []Header, body []byte) bool {
-	if ContainsFold(path, needle) || ContainsFold(event, needle) || ContainsFold(body, needle) {
+	if ContainsFold(path, needle) || ContainsFold(event, needle) || ContainsFold(string(body), needle) {
 		return true
 	}
 	for _, h := range headers {
@@ -167,7 +166,7 @@ func TextMatch(needle string, path, event string, headers []Header, body []byte)
 // HeaderMatch reports whether needle is in the header's name or value,
 // or spans both as "name: value" (the way a request shows it): the part
 // before the colon ends the name and the part after it starts the value.
-func HeaderMatch[T ~string | ~[]byte](name, value T, needle string) bool {
+func HeaderMatch(name, value, needle string) bool {
 	if ContainsFold(name, needle) || ContainsFold(value, needle) {
 		return true
 	}
@@ -181,8 +180,9 @@ func HeaderMatch[T ~string | ~[]byte](name, value T, needle string) bool {
 }
 
 // ContainsFold reports whether needle (ASCII lower case, from FoldText)
-// occurs in h with ASCII letters compared regardless of case.
-func ContainsFold[T ~string | ~[]byte](h T, needle string) bool {
+// occurs in h with ASCII letters compared regardless of case. It never
+// allocates: the store calls it on every row it scans.
+func ContainsFold(h, needle string) bool {
 	if len(needle) == 0 {
 		return true
 	}
@@ -220,16 +220,8 @@ func ContainsFold[T ~string | ~[]byte](h T, needle string) bool {
 
 // indexByte is the first position p of c with from <= p <= last, or
 // last+1 when there is none.
-func indexByte[T ~string | ~[]byte](h T, from, last int, c byte) int {
-	var j int
-	switch v := any(h).(type) {
-	case string:
-		j = strings.IndexByte(v[from:last+1], c)
-	case []byte:
-		j = bytes.IndexByte(v[from:last+1], c)
-	default:
-		j = strings.IndexByte(string(h[from:last+1]), c)
-	}
+func indexByte(h string, from, last int, c byte) int {
+	j := strings.IndexByte(h[from:last+1], c)
 	if j < 0 {
 		return last + 1
 	}
@@ -238,7 +230,7 @@ func indexByte[T ~string | ~[]byte](h T, from, last int, c byte) int {
 
 // equalFold compares s with lower (ASCII lower case), folding s's ASCII
 // letters.
-func equalFold[T ~string | ~[]byte](s T, lower string) bool {
+func equalFold(s, lower string) bool {
 	if len(s) != len(lower) {
 		return false
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql/driver"
 	"encoding/binary"
+	"unsafe"
 
 	"github.com/hookscope/hookscope/inspect"
 	"modernc.org/sqlite"
@@ -31,26 +32,28 @@ func init() {
 }
 
 // bytesOf reads a TEXT or BLOB argument without copying it.
-func bytesOf(v driver.Value) []byte {
+func bytesOf(v driver.Value) string {
 	switch v := v.(type) {
 	case []byte:
-		return v
+		// A view of SQLite's memory, valid until the call returns, which
+		// searchRow never outlives.
+		return unsafe.String(unsafe.SliceData(v), len(v))
 	case string:
-		return []byte(v) // path and event: short
+		return v
 	}
-	return nil
+	return ""
 }
 
 // searchRow is inspect.TextMatch over a stored row, its headers read from
 // their encoding in place.
-func searchRow(needle string, path, event, headers, body []byte) bool {
+func searchRow(needle string, path, event, headers, body string) bool {
 	if inspect.ContainsFold(path, needle) || inspect.ContainsFold(event, needle) || inspect.ContainsFold(body, needle) {
 		return true
 	}
-	next := func() ([]byte, bool) {
-		l, n := binary.Uvarint(headers)
+	next := func() (string, bool) {
+		l, n := uvarint(headers)
 		if n <= 0 || uint64(len(headers)-n) < l {
-			return nil, false
+			return "", false
 		}
 		s := headers[n : n+int(l)]
 		headers = headers[n+int(l):]
@@ -70,4 +73,23 @@ func searchRow(needle string, path, event, headers, body []byte) bool {
 		}
 	}
 	return false
+}
+
+// uvarint is binary.Uvarint over a string, which would otherwise need a
+// copy to []byte.
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	var sh uint
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				return 0, -(i + 1) // overflow
+			}
+			return x | uint64(c)<<sh, i + 1
+		}
+		x |= uint64(c&0x7f) << sh
+		sh += 7
+	}
+	return 0, 0
 }

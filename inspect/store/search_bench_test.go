@@ -76,7 +76,8 @@ func insertConcurrently(tb testing.TB, s *Store, from, to int) {
 // BenchmarkSearch reads first pages from 100 000 captures of about 1 KB:
 // `list --search` (20 rows), the TUI's filtered first page (100 rows and
 // the count), `list --status 5xx`. Compare each with unfiltered/list, the
-// same read without a filter, from the same run.
+// same read without a filter, and unfiltered/count, a plain scan of every
+// row, from the same run.
 func BenchmarkSearch(b *testing.B) {
 	const n = 100000
 	s := open(b)
@@ -114,6 +115,14 @@ func BenchmarkSearch(b *testing.B) {
 			}
 		})
 	}
+	// The floor of any scan: count(*) reads every page of the table.
+	b.Run("unfiltered/count", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := s.Count(ctx, Query{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	page("unfiltered/list", Query{Limit: 20}, false)
 	page("unfiltered/tui", Query{Limit: 100}, true)
 	page("common/list", Query{Limit: 20, Text: "captions"}, false)

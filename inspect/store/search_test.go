@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"slices"
 	"strings"
 	"testing"
@@ -223,5 +224,37 @@ func TestPagingBoundAfterAnID(t *testing.T) {
 	}
 	if got := selected(t, s, Query{After: ids[1] + "~"}, ids); !slices.Equal(got, []int{2}) {
 		t.Errorf("After %s~ selects %v, want [2]", ids[1], got)
+	}
+}
+
+func TestUvarintMatchesBinary(t *testing.T) {
+	for _, v := range []uint64{0, 1, 127, 128, 300, 16383, 16384, 1 << 40, 1<<64 - 1} {
+		b := binary.AppendUvarint(nil, v)
+		for _, in := range [][]byte{b, b[:len(b)-1], append(b, 0xff)} {
+			x, n := binary.Uvarint(in)
+			gx, gn := uvarint(string(in))
+			if x != gx || n != gn {
+				t.Errorf("%x: uvarint = %d, %d; binary.Uvarint = %d, %d", in, gx, gn, x, n)
+			}
+		}
+	}
+	over := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}
+	x, n := binary.Uvarint(over)
+	if gx, gn := uvarint(string(over)); gx != x || gn != n {
+		t.Errorf("overflow: %d, %d; want %d, %d", gx, gn, x, n)
+	}
+}
+
+// A header value past 127 bytes has a two-byte length: later headers are
+// still found.
+func TestListTextAfterLongHeader(t *testing.T) {
+	s := open(t)
+	r := rec("/p", "{}")
+	r.Headers = []inspect.Header{{Name: "X-Long", Value: strings.Repeat("v", 300)}, {Name: "X-Next", Value: "findme"}}
+	if err := s.Insert(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if got := selected(t, s, Query{Text: "FINDME"}, []string{r.ID}); !slices.Equal(got, []int{0}) {
+		t.Errorf("selects %v", got)
 	}
 }
