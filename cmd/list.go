@@ -19,6 +19,8 @@ type listOptions struct {
 	limit     int
 	event     string
 	signature string
+	status    string
+	search    string
 	since     time.Duration
 }
 
@@ -32,6 +34,8 @@ lines when piped, a JSON array with --json. Works while listen runs.`,
 		Example: `  hookscope list
   hookscope list --limit 5 --event 'video.*'
   hookscope list --signature invalid
+  hookscope list --search captions          # in bodies, headers, paths, events
+  hookscope list --status 5xx               # what your handler failed on
   hookscope list --json | jq '.[0].id'`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error { return listRun(c, f, o) },
@@ -40,8 +44,20 @@ lines when piped, a JSON array with --json. Works while listen runs.`,
 	c.Flags().IntVarP(&o.limit, "limit", "n", 20, "how many requests (0 = all)")
 	c.Flags().StringVar(&o.event, "event", "", "only this event type (glob: video.*)")
 	c.Flags().StringVar(&o.signature, "signature", "", "only this verdict: valid, invalid, missing, unchecked")
+	c.Flags().StringVar(&o.status, "status", "", "only this latest delivery answer: 500, 5xx, ok, failed, err, none, pending, undelivered, delivered")
+	c.Flags().StringVarP(&o.search, "search", "s", "", "only requests with this text in the body, a header, the path or the event (ASCII case ignored)")
 	c.Flags().DurationVar(&o.since, "since", 0, "only requests newer than this (e.g. 1h)")
 	return c
+}
+
+// parseAnswer reads --status: the latest delivery's answer or the
+// outbox's state.
+func parseAnswer(s string) (inspect.StatusFilter, error) {
+	f, err := inspect.ParseStatusFilter(s)
+	if err != nil {
+		return f, usageErrorf("--status: %v", err)
+	}
+	return f, nil
 }
 
 func parseStatus(s string) (signature.Status, error) {
@@ -60,11 +76,15 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 	if err != nil {
 		return err
 	}
+	answer, err := parseAnswer(o.status)
+	if err != nil {
+		return err
+	}
 	st, err := f.Store()
 	if err != nil {
 		return err
 	}
-	q := store.Query{Limit: o.limit, Event: o.event, Signature: status}
+	q := store.Query{Limit: o.limit, Event: o.event, Signature: status, Status: answer, Text: o.search}
 	if o.since > 0 {
 		q.Since = time.Now().Add(-o.since)
 	}
@@ -83,7 +103,11 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 	}
 	if len(recs) == 0 {
 		if f.IO.OutTTY {
-			fmt.Fprintln(f.IO.ErrOut, "No requests captured yet. Run `hookscope listen` and send one.")
+			if q.Event != "" || q.Signature != "" || q.Status.Active() || q.Text != "" || o.since > 0 {
+				fmt.Fprintln(f.IO.ErrOut, "No captured request matches those filters.")
+			} else {
+				fmt.Fprintln(f.IO.ErrOut, "No requests captured yet. Run `hookscope listen` and send one.")
+			}
 		}
 		return nil
 	}

@@ -26,6 +26,8 @@ type replayOptions struct {
 	event      string
 	since      time.Duration
 	signature  string
+	status     string
+	search     string
 	timeout    time.Duration
 	appendPath bool
 	skipVerify bool
@@ -43,7 +45,12 @@ Target: --to (repeatable), else the URL the request was last forwarded to, else
 the config's forward-to. Path rules are forward's (see hookscope forward --help).
 
 Selection: IDs (any unique prefix), or without IDs a batch chosen by --last N,
---event GLOB, --since DURATION and --signature STATUS (combined), sent oldest first.
+--event GLOB, --since DURATION, --signature VERDICT, --status ANSWER and
+--search TEXT (combined), sent oldest first. --status is the latest delivery's
+answer (the FORWARD column of list): 500, 5xx, failed (no 2xx), err (no answer),
+none (never sent); or the outbox's state: pending, undelivered, delivered. A
+request replayed with success no longer matches --status 5xx, so running the
+same command again sends only what still fails.
 
 Edits: --set data.status=failed changes one field (repeatable; the value is JSON
 when it parses, else a string); --edit opens $VISUAL/$EDITOR on the pretty body
@@ -55,6 +62,7 @@ Exit status: 0 when every replay got a 2xx, 1 otherwise.`,
   hookscope replay 0k3m --to localhost:3000/webhooks
   hookscope replay --last 5
   hookscope replay --event video.failed --since 1h
+  hookscope replay --status 5xx --since 1h   # re-send what your handler failed on
   hookscope replay 0k3m --set data.status=failed
   hookscope replay 0k3m --edit
   hookscope replay 0k3m --resign --secret "$NEW_SECRET"`,
@@ -72,6 +80,8 @@ Exit status: 0 when every replay got a 2xx, 1 otherwise.`,
 	fs.StringVar(&o.event, "event", "", "replay requests of this event type (glob: video.*)")
 	fs.DurationVar(&o.since, "since", 0, "replay requests newer than this (e.g. 1h)")
 	fs.StringVar(&o.signature, "signature", "", "replay requests with this verdict")
+	fs.StringVar(&o.status, "status", "", "replay requests whose latest delivery got this: 500, 5xx, failed, err, none, pending, undelivered")
+	fs.StringVar(&o.search, "search", "", "replay requests with this text in the body, a header, the path or the event")
 	fs.DurationVar(&o.timeout, "timeout", forward.ProviderTimeout, "give up on the handler after this long (0 = wait forever)")
 	fs.BoolVar(&o.appendPath, "append-path", false, "append the incoming path to the target's path")
 	fs.BoolVar(&o.skipVerify, "skip-verify", false, "accept self-signed certificates on https handlers")
@@ -83,18 +93,22 @@ const batchCap = 100
 
 func replayRun(c *cobra.Command, f *Factory, o *replayOptions, args []string) error {
 	ctx := c.Context()
-	filtered := o.last > 0 || o.event != "" || o.since > 0 || o.signature != ""
+	filtered := o.last > 0 || o.event != "" || o.since > 0 || o.signature != "" || o.status != "" || o.search != ""
 	switch {
 	case len(args) == 0 && !filtered:
-		return usageErrorf("replay needs request ids, or a selection: --last N, --event E, --since D, --signature S")
+		return usageErrorf("replay needs request ids, or a selection: --last N, --event E, --since D, --signature S, --status 5xx, --search TEXT")
 	case len(args) > 0 && filtered:
-		return usageErrorf("give either ids or --last/--event/--since/--signature, not both")
+		return usageErrorf("give either ids or --last/--event/--since/--signature/--status/--search, not both")
 	case o.last < 0:
 		return usageErrorf("--last must be positive")
 	case o.edit && !f.IO.InTTY && os.Getenv("VISUAL") == "" && os.Getenv("EDITOR") == "":
 		return usageErrorf("--edit needs $VISUAL or $EDITOR set")
 	}
 	status, err := parseStatus(o.signature)
+	if err != nil {
+		return err
+	}
+	answer, err := parseAnswer(o.status)
 	if err != nil {
 		return err
 	}
@@ -116,7 +130,7 @@ func replayRun(c *cobra.Command, f *Factory, o *replayOptions, args []string) er
 		return err
 	}
 
-	sel := selection{last: o.last, event: o.event, since: o.since, status: status}
+	sel := selection{last: o.last, event: o.event, since: o.since, status: status, answer: answer, search: o.search}
 	ids, err := sel.ids(ctx, st, args, batchCap)
 	if err != nil {
 		return err

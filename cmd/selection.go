@@ -5,21 +5,24 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/inspect/store"
 )
 
 // selection is how replay and export pick requests: ids (any unique
-// prefix), or --last/--event/--since/--signature.
+// prefix), or --last/--event/--since/--signature/--status/--search.
 type selection struct {
 	last   int
 	event  string
 	since  time.Duration
 	status signature.Status
+	answer inspect.StatusFilter // --status: the latest delivery's answer
+	search string
 }
 
 func (s selection) filtered() bool {
-	return s.last > 0 || s.event != "" || s.since > 0 || s.status != ""
+	return s.last > 0 || s.event != "" || s.since > 0 || s.status != "" || s.answer.Active() || s.search != ""
 }
 
 // ids resolves the selection to ids, oldest first as they arrived. Without
@@ -37,7 +40,7 @@ func (s selection) ids(ctx context.Context, st *store.Store, args []string, limi
 		}
 		return ids, nil
 	}
-	q := store.Query{Limit: s.last, Event: s.event, Signature: s.status}
+	q := store.Query{Limit: s.last, Event: s.event, Signature: s.status, Status: s.answer, Text: s.search}
 	if q.Limit == 0 && limit > 0 {
 		q.Limit = limit + 1
 	}

@@ -1,65 +1,25 @@
+// The filter syntax every front end shares (the TUI's /, the web
+// inspector's filter box): `event:video.* sig:invalid status:5xx text`.
+
 package inspect
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/hookscope/hookscope/inspect/signature"
 )
 
-// Filter is what a user typed to narrow a list (the TUI's `/`, the web
-// inspector's filter box): one syntax everywhere, split into what the
-// store can select (Query) and the handler-status test, which the store
-// cannot and the reader applies to each page it gets.
+// Filter is what `/` typed and the Query the store selects it with.
 type Filter struct {
-	Text   string // as typed, shown in the list title
-	Query  Query
-	Status StatusFilter
-}
-
-// StatusFilter matches a record's latest delivery to the handler.
-type StatusFilter struct {
-	Kind  StatusKind
-	Code  int // Exact: the code; Class: 2 for 2xx…
-	Label string
-}
-
-// StatusKind says how a StatusFilter compares.
-type StatusKind int
-
-const (
-	AnyStatus    StatusKind = iota
-	ExactStatus             // status:500
-	ClassStatus             // status:5xx
-	NotForwarded            // status:none
-	NoAnswer                // status:err: forwarded, no HTTP answer
-	Failed                  // status:failed: forwarded, no 2xx
-)
-
-// Active reports whether the filter selects anything by status.
-func (s StatusFilter) Active() bool { return s.Kind != AnyStatus }
-
-// Match reports whether r's latest delivery passes.
-func (s StatusFilter) Match(r *Record) bool {
-	switch s.Kind {
-	case ExactStatus:
-		return r.Forwarded && r.ForwardStatus == s.Code
-	case ClassStatus:
-		return r.Forwarded && r.ForwardStatus/100 == s.Code
-	case NotForwarded:
-		return !r.Forwarded
-	case NoAnswer:
-		return r.Forwarded && r.ForwardStatus == 0
-	case Failed:
-		return r.Forwarded && (r.ForwardStatus < 200 || r.ForwardStatus > 299)
-	}
-	return true
+	Text  string // as typed, shown in the list title
+	Query Query
 }
 
 // ParseFilter reads `event:video.* sig:invalid status:500 free text`.
 // Words without a known prefix are joined into the free text, which the
-// store matches against path, event and id prefix.
+// store finds in the path, event, headers or body (ASCII case ignored), or
+// takes as an id prefix.
 func ParseFilter(s string) (Filter, error) {
 	f := Filter{Text: strings.TrimSpace(s)}
 	var free []string
@@ -83,7 +43,7 @@ func ParseFilter(s string) (Filter, error) {
 			if err != nil {
 				return Filter{}, err
 			}
-			f.Status = sf
+			f.Query.Status = sf
 		default:
 			// "http://x" or "a:b" in a path is text, not a typo'd key.
 			free = append(free, w)
@@ -108,29 +68,24 @@ func parseVerdict(v string) (signature.Status, error) {
 }
 
 func parseStatus(v string) (StatusFilter, error) {
-	l := strings.ToLower(v)
-	switch l {
-	case "none", "-", "–":
-		return StatusFilter{Kind: NotForwarded, Label: "not forwarded"}, nil
-	case "err", "error":
-		return StatusFilter{Kind: NoAnswer, Label: "no answer"}, nil
-	case "fail", "failed", "!2xx":
-		return StatusFilter{Kind: Failed, Label: "failed"}, nil
-	case "ok":
-		return StatusFilter{Kind: ClassStatus, Code: 2, Label: "2xx"}, nil
+	sf, err := ParseStatusFilter(v)
+	if err != nil {
+		return sf, fmt.Errorf("status:%s is not a status: use %s", v, StatusWords)
 	}
-	if len(l) == 3 && l[1:] == "xx" && l[0] >= '1' && l[0] <= '5' {
-		return StatusFilter{Kind: ClassStatus, Code: int(l[0] - '0'), Label: l}, nil
-	}
-	if n, err := strconv.Atoi(l); err == nil && n >= 100 && n <= 599 {
-		return StatusFilter{Kind: ExactStatus, Code: n, Label: l}, nil
-	}
-	return StatusFilter{}, fmt.Errorf("status:%s is not a status: use a code (500), a class (5xx), ok, failed, err or none", v)
+	return sf, nil
 }
 
 // Match mirrors the store's selection for a record that arrived live, so
 // arrivals land in (or stay out of) the list without asking the store.
+// A live record carries no body: one the free text finds nowhere else may
+// still match in the store (see MatchSansBody).
 func (f Filter) Match(r *Record) bool {
+	return f.MatchSansBody(r) && f.textMatch(r)
+}
+
+// MatchSansBody is Match without the free text, which it leaves to
+// textMatch or to the store.
+func (f Filter) MatchSansBody(r *Record) bool {
 	q := f.Query
 	if q.Event != "" {
 		if strings.ContainsAny(q.Event, "*?[") {
@@ -144,11 +99,40 @@ func (f Filter) Match(r *Record) bool {
 	if q.Signature != "" && r.Signature.Status != q.Signature {
 		return false
 	}
-	if q.Text != "" && !strings.Contains(r.Path, q.Text) && !strings.Contains(r.Event, q.Text) &&
-		!glob(q.Text+"*", r.ID) {
-		return false
+	return q.Status.Match(r)
+}
+
+// textMatch is the free text's test on what r carries (the store runs the
+// same TextMatch over bodies).
+func (f Filter) textMatch(r *Record) bool {
+	t := f.Query.Text
+	if t == "" || TextMatch(FoldText(t), r.Path, r.Event, r.Headers, r.Body) {
+		return true
 	}
-	return f.Status.Match(r)
+	p, ok := idPrefix(t)
+	return ok && strings.HasPrefix(r.ID, p)
+}
+
+// idPrefix reads t as the store does an id prefix: any case, o for 0,
+// i and l for 1, at most an id's 12 characters of its alphabet.
+func idPrefix(t string) (string, bool) {
+	t = strings.ToLower(strings.TrimSpace(t))
+	if t == "" || len(t) > 12 {
+		return "", false
+	}
+	b := []byte(t)
+	for i, c := range b {
+		switch c {
+		case 'o':
+			b[i] = '0'
+		case 'i', 'l':
+			b[i] = '1'
+		}
+		if !strings.ContainsRune("0123456789abcdefghjkmnpqrstvwxyz", rune(b[i])) {
+			return "", false
+		}
+	}
+	return string(b), true
 }
 
 // glob is SQLite's GLOB: case-sensitive, * any run, ? one character,

@@ -12,14 +12,15 @@ func TestParseFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	if f.Query.Event != "video.*" || f.Query.Signature != signature.Invalid || f.Query.Text != "free text" ||
-		f.Status.Kind != ExactStatus || f.Status.Code != 500 {
+		f.Query.Status != (StatusFilter{Kind: ExactStatus, Code: 500}) {
 		t.Fatalf("%+v", f)
 	}
-	for in, kind := range map[string]StatusKind{"status:5xx": ClassStatus, "st:none": NotForwarded, "status:err": NoAnswer,
-		"status:failed": Failed, "status:ok": ClassStatus} {
+	for in, kind := range map[string]StatusKind{"status:5xx": ClassStatus, "st:none": NotForwarded,
+		"status:err": NoAnswer, "status:failed": Failed, "status:ok": ClassStatus,
+		"status:pending": OwedPending, "status:undelivered": OwedUndelivered} {
 		f, err := ParseFilter(in)
-		if err != nil || f.Status.Kind != kind {
-			t.Errorf("%s: %+v %v", in, f.Status, err)
+		if err != nil || f.Query.Status.Kind != kind {
+			t.Errorf("%s: %+v %v", in, f.Query.Status, err)
 		}
 	}
 	for _, bad := range []string{"sig:maybe", "status:999", "status:abc"} {
@@ -33,14 +34,16 @@ func TestParseFilter(t *testing.T) {
 }
 
 func TestFilterMatchMirrorsStore(t *testing.T) {
-	r := &Record{ID: "06abc", Path: "/hooks/videonest", Event: "video.ready",
-		Signature: signature.Verdict{Status: signature.Valid}, Forwarded: true, ForwardStatus: 502}
+	r := &Record{ID: "06abcdefghjk", Path: "/hooks/videonest", Event: "video.ready",
+		Signature: signature.Verdict{Status: signature.Valid}, Forwarded: true, ForwardStatus: 502,
+		Headers: []Header{{Name: "X-Trace", Value: "Blue"}}, Body: []byte(`{"track":"Captions"}`)}
 	for q, want := range map[string]bool{
 		"": true, "event:video.*": true, "event:video.ready": true, "event:video": false, "event:upload.*": false,
 		"event:video.?eady": true, "event:video.[rs]eady": true, "event:video.[^r]eady": false,
-		"sig:valid": true, "sig:invalid": false, "videonest": true, "06a": true, "abc": false,
+		"sig:valid": true, "sig:invalid": false, "videonest": true, "VideoNest": true, "06a": true, "O6A": true,
+		"abc": false, "captions": true, "x-trace: blue": true, "*": false,
 		"status:502": true, "status:5xx": true, "status:2xx": false, "status:failed": true, "status:none": false,
-		"status:err": false,
+		"status:err": false, "status:pending": false,
 	} {
 		f, err := ParseFilter(q)
 		if err != nil {

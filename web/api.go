@@ -136,7 +136,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	if more && after != "" {
 		h.Set("X-More-Newer", "1")
 	}
-	if cursor == "" && after == "" && !f.Status.Active() {
+	if cursor == "" && after == "" {
 		if n, err := s.o.Session.Count(r.Context(), f.Query); err == nil {
 			h.Set("X-Total-Count", strconv.Itoa(n))
 		}
@@ -164,10 +164,9 @@ func (s *Server) page1(ctx context.Context, f inspect.Filter, cursor, after stri
 	if after != "" {
 		q.Before, q.After, q.Oldest = "", after, true
 	}
+	// Every filter, status and free text included, is the store's: a
+	// batch of limit rows is a page.
 	batch := limit
-	if f.Status.Active() {
-		batch = 4 * limit
-	}
 	scanned := 0
 	for {
 		q.Limit = batch
@@ -176,7 +175,7 @@ func (s *Server) page1(ctx context.Context, f inspect.Filter, cursor, after stri
 			return nil, "", false, err
 		}
 		for i := range recs {
-			if len(page) < limit && f.Status.Match(&recs[i]) {
+			if len(page) < limit {
 				page = append(page, recs[i])
 			}
 		}

@@ -150,19 +150,58 @@ func whereClause(q Query) (string, []any) {
 		args = append(args, q.Since.UnixNano())
 	}
 	if q.Text != "" {
+		// Path, event, headers and body through hs_search (search.go), or
+		// an id prefix through the key's range.
+		needle := inspect.FoldText(q.Text)
 		if p, err := NormalizePrefix(q.Text); err == nil {
 			lo, hi := prefixRange(p)
-			conds = append(conds, "(instr(r.path, ?) > 0 OR instr(r.event, ?) > 0 OR (r.id >= ? AND r.id < ?))")
-			args = append(args, q.Text, q.Text, lo, hi)
+			conds = append(conds, "((r.id >= ? AND r.id < ?) OR hs_search(?, r.path, r.event, r.headers, r.body))")
+			args = append(args, lo, hi, needle)
 		} else {
-			conds = append(conds, "(instr(r.path, ?) > 0 OR instr(r.event, ?) > 0)")
-			args = append(args, q.Text, q.Text)
+			conds = append(conds, "hs_search(?, r.path, r.event, r.headers, r.body)")
+			args = append(args, needle)
 		}
+	}
+	if q.Status.Active() {
+		c, a := statusCond(q.Status)
+		conds = append(conds, c)
+		args = append(args, a...)
 	}
 	if len(conds) == 0 {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// lastStatus is the latest attempt's answer (NULL: never attempted), the
+// FORWARD column; attempts_request makes it one index probe per row.
+const lastStatus = `(SELECT a.status FROM attempts a WHERE a.request_id = r.id ORDER BY a.id DESC LIMIT 1)`
+
+// statusCond is q.Status in SQL; it must agree with StatusFilter.Match
+// over the columns recordCols fills in.
+func statusCond(f inspect.StatusFilter) (string, []any) {
+	owes := func(state inspect.DeliveryState) string {
+		return `EXISTS (SELECT 1 FROM outbox o WHERE o.request_id = r.id AND o.state = '` + string(state) + `')`
+	}
+	switch f.Kind {
+	case inspect.ExactStatus:
+		return lastStatus + " = ?", []any{f.Code}
+	case inspect.ClassStatus:
+		return lastStatus + " BETWEEN ? AND ?", []any{f.Code * 100, f.Code*100 + 99}
+	case inspect.NotForwarded:
+		return "NOT EXISTS (SELECT 1 FROM attempts a WHERE a.request_id = r.id)", nil
+	case inspect.NoAnswer:
+		return lastStatus + " = 0", nil
+	case inspect.Failed:
+		return lastStatus + " NOT BETWEEN 200 AND 299", nil
+	case inspect.OwedPending:
+		return owes(inspect.Pending), nil
+	case inspect.OwedUndelivered:
+		return "(" + owes(inspect.Undelivered) + " AND NOT " + owes(inspect.Pending) + ")", nil
+	case inspect.OwedDelivered:
+		return "(" + owes(inspect.Delivered) + " AND NOT " + owes(inspect.Pending) + " AND NOT " + owes(inspect.Undelivered) + ")", nil
+	}
+	return "1", nil
 }
 
 // List returns records without bodies, newest first unless q.Oldest.
@@ -259,6 +298,16 @@ func (s *Store) LastTarget(ctx context.Context, id string) (string, error) {
 func boundKey(id string, after bool) int64 {
 	if k, ok := idNumber(id); ok {
 		return k
+	}
+	if len(id) > idLen {
+		// An id and more ("X~", the TUI's "up to and including X"): text
+		// order puts it after X and before X's successor.
+		if k, ok := idNumber(strings.ToLower(id[:idLen])); ok {
+			if after {
+				return k
+			}
+			return k + 1
+		}
 	}
 	p, err := NormalizePrefix(id)
 	if err != nil {

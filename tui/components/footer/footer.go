@@ -156,7 +156,7 @@ func (m Model) FullHelp(w, h int) string {
 		"Signature: ✓ valid  ✗ invalid  – missing  ? unchecked (no secret)",
 		"↻  duplicate delivery: an earlier request had the same body",
 		"Handler: status and latency of the latest delivery; – not forwarded, ERR no answer",
-		"Filter: event:video.*  sig:invalid  status:500|5xx|failed|err|none  free text (path, event, id)",
+		"Filter: event:video.*  sig:invalid  status:5xx|500|failed|err|none|pending  text (body, headers, path, id)",
 		"Edit (e) opens $VISUAL/$EDITOR on the body; saving a change replays it, re-signed when a secret is set.",
 		"Copy (c, y, u) goes to the terminal's clipboard (OSC 52); some terminals and tmux need it enabled.",
 	}

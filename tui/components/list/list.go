@@ -202,6 +202,11 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 	case pageMsg:
 		return m, m.applyPage(msg)
+	case foundMsg:
+		if msg.gen != m.gen {
+			return m, nil
+		}
+		return m, m.arrive(msg.rows)
 	case refreshTickMsg:
 		if msg.gen != m.gen || msg.seq != m.refreshSeq {
 			return m, nil
@@ -316,10 +321,6 @@ func (m *Model) applyPage(p pageMsg) tea.Cmd {
 				m.start = 0
 			}
 		}
-		if m.head && m.tail && m.filter.Status.Active() {
-			// Everything matching is in the window: its length is the count.
-			m.total, m.totalExact = len(m.rows), true
-		}
 		pending := m.pending
 		m.pending = nil
 		if len(pending) > 0 {
@@ -338,9 +339,6 @@ func (m *Model) applyPage(p pageMsg) tea.Cmd {
 			m.olderFrom = p.from
 		}
 		m.tail = !p.more
-		if m.tail && m.head && m.filter.Status.Active() {
-			m.total, m.totalExact = len(m.rows), true
-		}
 		m.trim()
 	case pageNewer:
 		m.loadingNewer = false
@@ -391,16 +389,60 @@ func (m *Model) trim() {
 }
 
 // Arrive merges requests captured live (in bus order) into the list.
+// A live record carries no body (and, from the app, no headers): one that
+// passes every filter but the free text is looked up in the store, which
+// searches its body and headers.
 func (m *Model) Arrive(recs []inspect.Record) tea.Cmd {
 	var in []Row
+	var maybe []string
 	for i := range recs {
-		if m.filter.Match(&recs[i]) {
-			r := recs[i]
+		r := recs[i]
+		switch {
+		case m.filter.Match(&r):
 			r.Body, r.Headers = nil, nil
 			in = append(in, Row{Rec: r})
+		case m.filter.Query.Text != "" && m.filter.MatchSansBody(&r):
+			maybe = append(maybe, r.ID)
 		}
 	}
-	return m.arrive(in)
+	return tea.Batch(m.arrive(in), m.lookUp(maybe))
+}
+
+// foundMsg carries arrivals the store found the free text in.
+type foundMsg struct {
+	gen  int
+	rows []Row
+}
+
+// lookUp asks the store which of ids (live arrivals, oldest first) the
+// filter selects. The read starts at the first one's 11-character prefix,
+// so it scans this batch and a few neighbours, never the whole table.
+func (m *Model) lookUp(ids []string) tea.Cmd {
+	if len(ids) == 0 {
+		return nil
+	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	first := slices.Min(ids)
+	q := m.filter.Query
+	q.Before, q.After, q.Oldest = "", first[:len(first)-1], true
+	q.Limit = len(ids) + 64
+	src, gen, ctx := m.src, m.gen, m.genCtx()
+	return func() tea.Msg {
+		recs, err := src.List(ctx, q)
+		if err != nil {
+			return nil // the next reload shows them
+		}
+		msg := foundMsg{gen: gen}
+		for _, r := range recs {
+			if want[r.ID] {
+				msg.rows = append(msg.rows, Row{Rec: r})
+			}
+		}
+		return msg
+	}
 }
 
 func (m *Model) arrive(in []Row) tea.Cmd {
@@ -496,20 +538,25 @@ func (m *Model) Forwarded(ds []Delivery) tea.Cmd {
 		r.Latency, r.HasLatency = a.Latency, true
 		delete(latest, r.Rec.ID)
 	}
-	if !m.filter.Status.Active() || len(latest) == 0 {
+	if !m.filter.Query.Status.Active() || len(latest) == 0 {
 		return nil
 	}
 	var in []Row
+	var maybe []string
 	for _, k := range latest {
 		d := ds[k]
 		r := d.Rec
-		r.Body, r.Headers = nil, nil
 		r.Forwarded, r.ForwardStatus, r.ForwardError = true, d.Att.Status, d.Att.Error
-		if m.filter.Match(&r) {
+		switch {
+		case m.filter.Match(&r):
+			r.Body, r.Headers = nil, nil
 			in = append(in, Row{Rec: r, Latency: d.Att.Latency, HasLatency: true})
+		case m.filter.Query.Text != "" && m.filter.MatchSansBody(&r):
+			maybe = append(maybe, r.ID)
 		}
 	}
-	return m.arrive(in)
+	slices.Sort(maybe)
+	return tea.Batch(m.arrive(in), m.lookUp(maybe))
 }
 
 func (m *Model) scheduleRefresh() tea.Cmd {
@@ -565,11 +612,9 @@ func (m *Model) applyRefresh(msg refreshMsg) {
 	}
 	if msg.counted {
 		m.countDirty = false
-		if !m.filter.Status.Active() {
-			m.total, m.totalExact = msg.total, true
-			if m.head {
-				m.start = 0
-			}
+		m.total, m.totalExact = msg.total, true
+		if m.head {
+			m.start = 0
 		}
 	}
 }

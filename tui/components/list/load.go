@@ -32,11 +32,6 @@ type pageMsg struct {
 	err     error
 }
 
-// scanCap bounds how many rows one status-filtered load reads: the store
-// cannot select by handler status, so a rare status may need many pages,
-// and those are read over several commands instead of one long one.
-const scanCap = 5000
-
 // loadPage reads up to want rows in direction kind, starting after from.
 // It runs inside a tea.Cmd, never in Update.
 func loadPage(ctx context.Context, src Source, f Filter, gen int, kind pageKind, from string, want int) tea.Msg {
@@ -50,52 +45,28 @@ func loadPage(ctx context.Context, src Source, f Filter, gen int, kind pageKind,
 	case pageOldest:
 		q.Oldest = true
 	}
-	batch := want
-	if f.Status.Active() {
-		batch = 4 * want
+	q.Limit = want
+	recs, err := src.List(ctx, q)
+	if err != nil {
+		msg.err = err
+		return msg
 	}
-	scanned := 0
-	for {
-		q.Limit = batch
-		recs, err := src.List(ctx, q)
-		if err != nil {
-			msg.err = err
-			return msg
-		}
-		for i := range recs {
-			if f.Status.Match(&recs[i]) && len(msg.rows) < want {
-				msg.rows = append(msg.rows, Row{Rec: recs[i]})
-			}
-		}
-		scanned += len(recs)
-		if len(recs) > 0 {
-			msg.from = recs[len(recs)-1].ID
-		}
-		if len(recs) < batch {
-			break // the store has nothing further this way
-		}
-		if len(msg.rows) >= want || scanned >= scanCap {
-			msg.more = true
-			break
-		}
-		if q.Oldest {
-			q.After = msg.from
-		} else {
-			q.Before = msg.from
-		}
+	for i := range recs {
+		msg.rows = append(msg.rows, Row{Rec: recs[i]})
 	}
-	if len(msg.rows) == want {
-		// The page is full: what follows starts after its last row, not
-		// after the last row scanned.
-		msg.from = msg.rows[len(msg.rows)-1].Rec.ID
-		msg.more = true
+	if len(recs) > 0 {
+		msg.from = recs[len(recs)-1].ID
 	}
+	msg.more = len(recs) == want
 	if q.Oldest {
 		slices.Reverse(msg.rows)
 	}
 	if kind == pageNewest || kind == pageOldest {
-		if n, err := src.Count(ctx, f.Query); err == nil {
-			msg.total, msg.counted = n, !f.Status.Active()
+		if !msg.more {
+			// Everything matching is on this page: no second scan to count.
+			msg.total, msg.counted = len(msg.rows), true
+		} else if n, err := src.Count(ctx, f.Query); err == nil {
+			msg.total, msg.counted = n, true
 		}
 	}
 	return msg
