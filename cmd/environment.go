@@ -30,8 +30,9 @@ variable, and the variable beats the config file.
                             it passes through GNU screen (TERM=screen*, no TMUX)
   GOGC                      when set, listen leaves the Go garbage collector's
                             target as given instead of its own 400
-  GOMEMLIMIT                when set, listen leaves the Go memory limit as
-                            given instead of --body-budget plus 64 MiB
+  GOMEMLIMIT                when set, listen and export leave the Go memory
+                            limit as given (listen: --body-budget plus
+                            64 MiB; export: 64 MiB)
   SOURCE_DATE_EPOCH         the date "hookscope man" writes into the pages
                             (seconds since 1970; default now), for
                             reproducible packages`

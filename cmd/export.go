@@ -3,6 +3,8 @@ package cmd
 import (
 	"bufio"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -59,6 +61,11 @@ customer data.`,
 
 func exportRun(c *cobra.Command, f *Factory, o *exportOptions, args []string) error {
 	ctx := c.Context()
+	// One record at a time, but a starved collector can let garbage pile
+	// up: a soft limit keeps a big store's export small whatever the load.
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(64 << 20)
+	}
 	format := strings.ToLower(o.format)
 	switch format {
 	case "jsonl", "har", "curl":
