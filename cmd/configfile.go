@@ -18,7 +18,9 @@ type fileConfig struct {
 	Secrets        []string `toml:"secrets,omitempty"`
 	NgrokAuthtoken string   `toml:"ngrok_authtoken,omitempty"`
 	ForwardTo      string   `toml:"forward_to,omitempty"`
-	Port           int      `toml:"port,omitempty"`
+	// Port is a pointer so 0 ("pick a free port") is a value that is kept,
+	// not the same as unset.
+	Port *int `toml:"port,omitempty"`
 }
 
 // configKeys are the names `config set/get` accept, with what they mean.
@@ -113,7 +115,7 @@ func (c *fileConfig) set(key, value string) error {
 		if _, err := fmt.Sscanf(value, "%d", &p); err != nil || p < 0 || p > 65535 {
 			return fmt.Errorf("port must be a number from 0 to 65535, not %q", value)
 		}
-		c.Port = p
+		c.Port = &p
 	default:
 		return unknownKey(key)
 	}
@@ -134,12 +136,29 @@ func (c *fileConfig) get(key string) (string, error) {
 	case "forward-to":
 		return c.ForwardTo, nil
 	case "port":
-		if c.Port == 0 {
+		if c.Port == nil {
 			return "", nil
 		}
-		return fmt.Sprint(c.Port), nil
+		return fmt.Sprint(*c.Port), nil
 	}
 	return "", unknownKey(key)
+}
+
+// unset removes key, so the default (or the environment) applies again.
+func (c *fileConfig) unset(key string) error {
+	switch key {
+	case "secret":
+		c.Secrets = nil
+	case "ngrok-authtoken":
+		c.NgrokAuthtoken = ""
+	case "forward-to":
+		c.ForwardTo = ""
+	case "port":
+		c.Port = nil
+	default:
+		return unknownKey(key)
+	}
+	return nil
 }
 
 func unknownKey(key string) error {

@@ -239,8 +239,8 @@ func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Conf
 	if err != nil {
 		return cfg, nil, err
 	}
-	if !o.portSet && fileCfg.Port != 0 {
-		o.port = fileCfg.Port
+	if !o.portSet && fileCfg.Port != nil {
+		o.port = *fileCfg.Port
 	}
 	if o.port < 0 || o.port > 65535 {
 		return cfg, nil, usageErrorf("--port must be 0 to 65535, not %d", o.port)
