@@ -87,7 +87,7 @@ func exportRun(c *cobra.Command, f *Factory, o *exportOptions, args []string) er
 		}
 		target = &t
 	}
-	st, err := f.Store()
+	st, err := f.ExistingStore()
 	if err != nil {
 		return err
 	}

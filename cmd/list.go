@@ -61,7 +61,7 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := f.Store()
+	st, err := f.ExistingStore()
 	if err != nil {
 		return err
 	}

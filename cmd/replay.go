@@ -109,7 +109,7 @@ func replayRun(c *cobra.Command, f *Factory, o *replayOptions, args []string) er
 	if err != nil {
 		return err
 	}
-	st, err := f.Store()
+	st, err := f.ExistingStore()
 	if err != nil {
 		return err
 	}

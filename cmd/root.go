@@ -94,6 +94,23 @@ func (f *Factory) Store() (*store.Store, error) {
 	return st, nil
 }
 
+// ExistingStore opens the store for a command that only reads what was
+// captured (list, show, export, replay): a mistyped --db or HOOKSCOPE_DB
+// must not silently create an empty store and report "nothing captured".
+func (f *Factory) ExistingStore() (*store.Store, error) {
+	if f.st != nil {
+		return f.st, nil
+	}
+	p, err := f.DBPath()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no store at %s: nothing has been captured there (check --db / HOOKSCOPE_DB, or run `hookscope listen` first)", p)
+	}
+	return f.Store()
+}
+
 func (f *Factory) close() {
 	if f.st != nil {
 		f.st.Close()

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,6 +39,22 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		}
 		if out.Len() != 0 {
 			t.Errorf("%v: wrote %q to stdout", tc.args, out)
+		}
+	}
+}
+
+// TestReadOnlyCommandsNeedAStore: a mistyped --db is named, not created.
+func TestReadOnlyCommandsNeedAStore(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "typo.db")
+	for _, args := range [][]string{{"list"}, {"show", "0k3m"}, {"export"}, {"replay", "0k3m", "--to", ":1"}} {
+		io, out, errOut := Test()
+		code := run(io, append([]string{"--db", db}, args...))
+		if code != exitFail || !strings.Contains(errOut.String(), "no store at "+db) || out.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q", args, code, errOut, out)
+		}
+		if _, err := os.Stat(db); !os.IsNotExist(err) {
+			t.Fatalf("%v created %s", args, db)
 		}
 	}
 }

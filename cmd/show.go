@@ -38,7 +38,7 @@ whole record, body base64-encoded.`,
 }
 
 func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error {
-	st, err := f.Store()
+	st, err := f.ExistingStore()
 	if err != nil {
 		return err
 	}
