@@ -125,7 +125,7 @@ func exportRun(c *cobra.Command, f *Factory, o *exportOptions, args []string) er
 			}
 			fmt.Fprintf(w, "# %s  %s  %s  signature %s (%s)\n", rec.ID, payload.SanitizeLine(ev),
 				rec.ReceivedAt.UTC().Format(time.RFC3339), rec.Signature.Status, payload.SanitizeLine(rec.Signature.Scheme))
-			if rec.Refused != 0 {
+			if !rec.BodyKept() {
 				fmt.Fprintf(w, "# hookscope refused it (%d) and kept no body: the command sends none\n", rec.Refused)
 			}
 			fmt.Fprintln(w, fixture.Curl(rec, url))

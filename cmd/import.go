@@ -108,7 +108,7 @@ func prepareImport(rec *inspect.Record, secrets []string) {
 	if rec.ReceivedAt.IsZero() {
 		rec.ReceivedAt = time.Now()
 	}
-	if rec.Refused == 0 {
+	if rec.BodyKept() {
 		rec.Event = payload.Decode(rec.Body).Event
 	}
 	if rec.Signature.Status == "" {

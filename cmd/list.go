@@ -132,8 +132,11 @@ func forwardLabel(r *inspect.Record) string {
 }
 
 func sizeLabel(r *inspect.Record) string {
-	s := payload.HumanSize(r.Size)
-	if r.Refused != 0 {
+	s := r.SizeLabel()
+	switch {
+	case r.Refused != 0 && !r.BodyKept():
+		s += fmt.Sprintf(" (refused %d, body not kept)", r.Refused)
+	case r.Refused != 0:
 		s += fmt.Sprintf(" (refused %d)", r.Refused)
 	}
 	return s

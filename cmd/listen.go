@@ -70,7 +70,7 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.BoolVar(&o.json, "json", false, "print NDJSON events (implies --no-tui)")
 	fs.StringVar(&o.provider, "provider", "", "judge signatures with this scheme only: videonest, github, stripe, standard-webhooks (svix), shopify, generic (default: detect from headers)")
 	addGenericFlags(fs, &o.generic)
-	fs.BoolVar(&o.verifyOnly, "verify-only", false, "answer 401 (still recorded) to requests whose signature is not valid")
+	fs.BoolVar(&o.verifyOnly, "verify-only", false, "answer 401 to requests whose signature is not valid: recorded as refused, body kept, never forwarded (needs a secret)")
 	fs.StringArrayVar(&o.forwardTo, "forward-to", nil, "forward each request to this handler (repeat to fan out): 3000, :3000, localhost:3000/webhooks, https://…")
 	fs.DurationVar(&o.forwardTimeout, "forward-timeout", forward.ProviderTimeout, "give up on the handler after this long (0 = wait forever, e.g. at a breakpoint)")
 	fs.BoolVar(&o.ack, "ack", false, "answer 200 once stored and deliver from the durable outbox (retried, survives restarts), instead of relaying the handler's answer")
@@ -274,6 +274,9 @@ func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Conf
 		return cfg, nil, err
 	}
 	o.secretSource = secretSrc
+	if o.verifyOnly && len(secrets) == 0 {
+		return cfg, nil, usageErrorf("--verify-only needs a signing secret, or it would refuse every request: pass --secret, set VIDEONEST_WEBHOOK_SECRET, or run `hookscope config set secret …`")
+	}
 	schemes, provider, err := o.generic.schemes(c.Flags(), o.provider)
 	if err != nil {
 		return cfg, nil, err

@@ -222,7 +222,7 @@ func (p *printer) request(r *inspect.Record) {
 	b = append(append(b, ' '), payload.SanitizeLine(r.URI())...)
 	b = append(append(b, "  "...), payload.SanitizeLine(ev)...)
 	b = append(append(b, "  "...), r.Signature.Status.Label()...)
-	b = append(append(b, "  "...), payload.HumanSize(r.Size)...)
+	b = append(append(b, "  "...), r.SizeLabel()...)
 	if r.Refused != 0 {
 		b = strconv.AppendInt(append(b, "  refused "...), int64(r.Refused), 10)
 	}

@@ -144,7 +144,7 @@ func replayRun(c *cobra.Command, f *Factory, o *replayOptions, args []string) er
 			if err != nil {
 				return err
 			}
-			if rec.Refused == 0 {
+			if rec.BodyKept() {
 				body, cancelled, err := editBody(f, rec)
 				if err != nil {
 					return err

@@ -6,8 +6,10 @@ package inspect
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 
+	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/signature"
 )
 
@@ -25,8 +27,11 @@ type Record struct {
 	Body       []byte
 	Size       int64 // body size in bytes as announced/received, even when the body was refused
 
-	// Refused is non-zero when hookscope answered with an error status
-	// instead of capturing the body (413 too large); the body is then empty.
+	// Refused is the error status hookscope answered with instead of
+	// passing the request on: 413 (too large) and 400 (ambiguous framing)
+	// are decided before the body is read, so no body is kept; 401
+	// (--verify-only) and 508 (a forward loop) keep the body as it came.
+	// BodyKept tells which.
 	Refused int
 
 	Event     string // envelope "event" when the body is JSON, else ""
@@ -67,6 +72,25 @@ type Attempt struct {
 	// DeliveryID is the outbox row this attempt worked off (0: the live
 	// forward answered to the sender, or a replay).
 	DeliveryID int64
+}
+
+// BodyKept reports whether the record holds the request's body as sent:
+// true unless hookscope refused the request before reading it.
+func (r *Record) BodyKept() bool {
+	return r.Refused != http.StatusRequestEntityTooLarge && r.Refused != http.StatusBadRequest
+}
+
+// SizeLabel is the body's size as every view shows it: "171 B"; for a
+// body refused unread, the size its sender announced, and "–" when it
+// announced none (chunked).
+func (r *Record) SizeLabel() string {
+	switch {
+	case r.BodyKept():
+		return payload.HumanSize(r.Size)
+	case r.Size < 0:
+		return "–"
+	}
+	return payload.HumanSize(r.Size) + " announced"
 }
 
 // URI returns path plus query as it was requested.

@@ -143,7 +143,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The framing is in doubt, so the rest of the stream is too.
 		w.Header().Set("Connection", "close")
 		depart()
-		e.refuse(w, r, rec, http.StatusBadRequest, "ambiguous request framing ("+reason+"); refused and not forwarded")
+		e.refuse(w, r, rec, http.StatusBadRequest, "ambiguous request framing ("+reason+"); refused and not forwarded (recorded, body not kept)")
 		return
 	}
 
@@ -162,7 +162,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rec.Size = int64(len(body)) // at least this much: it kept coming
 		}
 		rec.Signature = signature.Verdict{Status: signature.Unchecked, SecretIndex: -1, Detail: "body not kept: over --max-body"}
-		msg := fmt.Sprintf("body larger than the %s limit (--max-body); not captured", payload.HumanSize(e.cfg.MaxBody))
+		msg := fmt.Sprintf("body larger than the %s limit (--max-body); recorded, body not kept", payload.HumanSize(e.cfg.MaxBody))
 		// The rest of the body is not read: tell net/http to drop the connection.
 		w.Header().Set("Connection", "close")
 		depart()
@@ -194,6 +194,11 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var live string
 	var owed []inspect.Owed
 	refuse := e.cfg.VerifyOnly && rec.Signature.Status != signature.Valid
+	if refuse {
+		// Recorded as refused like a 413, but with its body: the bytes
+		// are what was sent, only not proven to be VideoNest's.
+		rec.Refused = http.StatusUnauthorized
+	}
 	loop := e.cfg.Via != "" && looped(r.Header["Via"], e.cfg.Via)
 	if loop {
 		rec.Refused = http.StatusLoopDetected
@@ -272,13 +277,15 @@ func (e *Engine) commit(w http.ResponseWriter, r *http.Request, rec *inspect.Rec
 }
 
 // refuse records a refused request without its body, then answers code.
+// "stored" stays false (the webhook was not captured: its body is gone),
+// "recorded" says the id names a record list and show know.
 func (e *Engine) refuse(w http.ResponseWriter, r *http.Request, rec *inspect.Record, code int, msg string) {
 	if !e.commit(w, r, rec, nil) {
 		return
 	}
 	e.bus.Publish(Event{Type: Captured, Record: rec})
 	w.Header().Set("X-Hookscope-Id", rec.ID)
-	writeJSON(w, code, map[string]any{"id": rec.ID, "stored": false, "error": msg})
+	writeJSON(w, code, map[string]any{"id": rec.ID, "stored": false, "recorded": true, "error": msg})
 }
 
 func trimPrefix(err error) string {
