@@ -86,3 +86,25 @@ func TestRefusedBodySizes(t *testing.T) {
 		}
 	}
 }
+
+// TestDuplicateMarkInPipedList: the piped list's last column marks a
+// duplicate; show words it as what it is (the same body), not a re-send.
+func TestDuplicateMarkInPipedList(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := e.start([]string{"listen", "--path", "/webhooks"})
+	if p.Ready["path"] != "/webhooks" {
+		t.Errorf("ready line: %v", p.Ready)
+	}
+	post(t, p.URL+"/webhooks", []byte(sampleBody), nil)
+	_, resp := post(t, p.URL+"/webhooks", []byte(sampleBody), nil)
+	dup := idOf(t, resp)
+	p.stop()
+	lines := strings.Split(strings.TrimSpace(e.mustRun("list")), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], "\tduplicate") || strings.HasSuffix(lines[1], "duplicate") {
+		t.Errorf("piped list:\n%s", strings.Join(lines, "\n"))
+	}
+	if out := e.mustRun("show", dup); !strings.Contains(out, "Duplicate  same body as an earlier request") || strings.Contains(out, "re-sent") {
+		t.Errorf("show:\n%s", out)
+	}
+}

@@ -89,17 +89,18 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 		return nil
 	}
 	if !f.IO.OutTTY {
-		// For scripts: tab-separated, RFC 3339 times, no padding; the last
-		// column is the status hookscope refused the request with, if any.
+		// For scripts: tab-separated, RFC 3339 times, no padding; then the
+		// status hookscope refused the request with, if any, and last the
+		// duplicate mark, if any.
 		for i := range recs {
 			r := &recs[i]
 			refused := ""
 			if r.Refused != 0 {
 				refused = fmt.Sprint(r.Refused)
 			}
-			fmt.Fprintf(f.IO.Out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.ReceivedAt.UTC().Format(time.RFC3339Nano),
+			fmt.Fprintf(f.IO.Out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.ReceivedAt.UTC().Format(time.RFC3339Nano),
 				payload.SanitizeLine(r.Method), payload.SanitizeLine(r.URI()), payload.SanitizeLine(r.Event),
-				r.Signature.Status, forwardLabel(r), r.Size, refused)
+				r.Signature.Status, forwardLabel(r), r.Size, refused, duplicateField(r))
 		}
 		return nil
 	}
@@ -119,6 +120,20 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 			payload.SanitizeLine(ev), r.Signature.Status.Label(), forwardLabel(r), sizeLabel(r))
 	}
 	return tw.Flush()
+}
+
+// duplicateNote is how every view words the duplicate mark. The mark
+// matches bodies only, not signatures or senders: it says no more than that.
+func duplicateNote(r *inspect.Record) string {
+	return "same body as an earlier request"
+}
+
+// duplicateField is the piped list's last column: empty, or the mark.
+func duplicateField(r *inspect.Record) string {
+	if !r.Duplicate {
+		return ""
+	}
+	return "duplicate"
 }
 
 func forwardLabel(r *inspect.Record) string {

@@ -103,8 +103,12 @@ func (p *printer) ready(r readyInfo) {
 		if r.RegisterURL != "" {
 			reg = r.RegisterURL
 		}
+		var path any
+		if r.Path != "" {
+			path = r.Path
+		}
 		p.enc.Encode(map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub, "register_url": reg,
-			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version})
+			"path": path, "port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version})
 		return
 	}
 	fmt.Fprintf(p.w, "hookscope %s ready: %s", version, r.LocalURL)
@@ -115,8 +119,12 @@ func (p *printer) ready(r readyInfo) {
 		fmt.Fprintf(p.w, "  → %s", strings.Join(r.ForwardTo, ", "))
 	}
 	fmt.Fprintf(p.w, "  (store %s)\n", r.DB)
-	if r.RegisterURL != "" {
+	switch {
+	case r.RegisterURL != "":
 		fmt.Fprintf(p.w, "Register in VideoNest (Settings → Webhooks → Add Endpoint): %s\n", r.RegisterURL)
+	case r.Path != "":
+		// No public URL yet: --path still names where to send (every path is captured).
+		fmt.Fprintf(p.w, "Send webhooks to: %s%s\n", r.LocalURL, r.Path)
 	}
 }
 
@@ -207,6 +215,9 @@ func (p *printer) request(r *inspect.Record) {
 		if r.Refused != 0 {
 			m["refused"] = r.Refused
 		}
+		if r.Duplicate {
+			m["duplicate"] = true
+		}
 		p.enc.Encode(m)
 		return
 	}
@@ -225,6 +236,9 @@ func (p *printer) request(r *inspect.Record) {
 	b = append(append(b, "  "...), r.SizeLabel()...)
 	if r.Refused != 0 {
 		b = strconv.AppendInt(append(b, "  refused "...), int64(r.Refused), 10)
+	}
+	if r.Duplicate {
+		b = append(append(b, "  ↻ "...), duplicateNote(r)...)
 	}
 	p.line = append(b, '\n')
 	p.w.Write(p.line)

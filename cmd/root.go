@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // version is set by goreleaser: -X github.com/hookscope/hookscope/cmd.version=…
@@ -164,7 +165,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 webhook durably (SQLite), tells you whether its X-VideoNest-Signature is valid,
 forwards it byte for byte to your local handler, and replays it on demand.
 
-With no subcommand it runs "listen".`,
+With no subcommand it runs "listen", and takes its flags (hookscope listen --help).`,
 		Example: `  hookscope                          # listen on 127.0.0.1:` + fmt.Sprint(defaultPort) + `
   hookscope forward --to localhost:3000
   hookscope list --event video.failed
@@ -181,6 +182,9 @@ With no subcommand it runs "listen".`,
 	root.PersistentFlags().StringVar(&f.dbFlag, "db", "", "store file (env HOOKSCOPE_DB; default $XDG_DATA_HOME/hookscope/hookscope.db)")
 	root.PersistentFlags().StringVar(&f.configFlag, "config", "", "config file (default $XDG_CONFIG_HOME/hookscope/config.toml)")
 	addListenFlags(root, lo)
+	// Bare hookscope is listen, so it takes listen's flags, but its help
+	// lists the commands: listen --help lists those flags.
+	root.Flags().VisitAll(func(fl *pflag.Flag) { fl.Hidden = true })
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		//lint:ignore ST1005 printed as is to the user, in cobra's own words for this hint
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}

@@ -90,7 +90,7 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  Size       %s\n", sizeLabel(rec))
 	if rec.Duplicate {
-		fmt.Fprintln(w, "  Duplicate  an earlier request carried the same body (VideoNest re-sent it?)")
+		fmt.Fprintln(w, "  Duplicate  "+duplicateNote(rec))
 	}
 	fmt.Fprintln(w, "\nHeaders")
 	for _, h := range rec.Headers {

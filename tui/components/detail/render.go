@@ -119,7 +119,7 @@ func renderSignature(st *styles.Styles, r *inspect.Record, secretMask string) st
 	}
 	b.WriteString("\n")
 	if r.Duplicate {
-		b.WriteString("\n" + st.Duplicate.Render("↻ duplicate delivery: an earlier request carried the same body (VideoNest re-sent it).") + "\n")
+		b.WriteString("\n" + st.Duplicate.Render("↻ same body as an earlier request: a re-sent delivery, or a copy (the mark compares bodies only).") + "\n")
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
