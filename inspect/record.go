@@ -34,7 +34,8 @@ type Record struct {
 	// BodyKept tells which.
 	Refused int
 
-	Event     string // envelope "event" when the body is JSON, else ""
+	Event string // see EventOf: where the judging scheme's provider puts it
+
 	Signature signature.Verdict
 
 	// Filled by store queries: the latest delivery to a handler, and whether

@@ -189,7 +189,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Body = body
 	rec.Size = int64(len(body))
 	rec.Signature = signature.Judge(e.cfg.Schemes, e.cfg.Provider, r.Header, body, e.cfg.Secrets)
-	rec.Event = payload.Decode(body).Event
+	rec.Event = inspect.EventOf(rec.Signature.Scheme, rec.Headers, body)
 
 	var live string
 	var owed []inspect.Owed
