@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -160,5 +163,48 @@ func TestEventsOfOtherProviders(t *testing.T) {
 	json.Unmarshal([]byte(dst.mustRun("list", "--json", "--event", "orders/create")), &items)
 	if len(items) != 1 {
 		t.Errorf("imported shopify capture: %v", items)
+	}
+}
+
+// TestFanOutListShowsTheSendersAnswer: with fan-out, list's forward column
+// is the answer the sender got, whichever copy finished last; show says it
+// and prints each handler's answer whole, while replay's summary is cut and
+// says where the rest is.
+func TestFanOutListShowsTheSendersAnswer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	long := strings.Repeat("line of the handler's answer\n", 40)
+	first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(500)
+		io.WriteString(w, long)
+	}))
+	defer first.Close()
+	second := newHandler(t, "other-secret", 200) // answers 401: wrong secret
+	p := e.start([]string{"forward", "--to", first.URL, "--to", second.URL, "--retry-schedule", "1h"})
+	body := []byte(sampleBody)
+	code, _ := post(t, p.URL+"/fan", body, map[string]string{"X-VideoNest-Signature": sign(body, "k")})
+	if code != 500 {
+		t.Fatalf("sender got %d", code)
+	}
+	seen := map[float64]bool{}
+	for len(seen) < 2 {
+		seen[p.next("forward")["status"].(float64)] = true
+	}
+	p.stop()
+	var items []map[string]any
+	json.Unmarshal([]byte(e.mustRun("list", "--json")), &items)
+	if len(items) != 1 || items[0]["forward_status"] != 500.0 {
+		t.Fatalf("list --json forward_status: %v", items)
+	}
+	id := items[0]["id"].(string)
+	show := e.mustRun("show", id)
+	if !strings.Contains(show, "Answered   500 (the sender got the handler's answer: "+first.URL+"/fan)") ||
+		strings.Count(show, "line of the handler's answer") != 40 || !strings.Contains(show, "401") {
+		t.Errorf("show:\n%s", show)
+	}
+	out, _, _ := e.run([]string{"replay", id, "--to", first.URL})
+	if strings.Count(out, "line of the handler's answer") != 5 || !strings.Contains(out, "… 35 more lines: hookscope show "+id) {
+		t.Errorf("replay summary:\n%s", out)
 	}
 }

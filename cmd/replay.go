@@ -203,7 +203,7 @@ func printReplay(f *Factory, asJSON bool, a *inspect.Attempt, body []byte) {
 		fmt.Fprintln(f.IO.Out, "  VideoNest would have timed out after 10s and retried this delivery.")
 	}
 	if b := strings.TrimSpace(payload.Pretty(body)); len(body) > 0 && b != "" {
-		fmt.Fprintln(f.IO.Out, indent(firstLines(b, 5), "  "))
+		fmt.Fprintln(f.IO.Out, indent(cutLines(b, 5, a.RequestID), "  "))
 	}
 }
 

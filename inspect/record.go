@@ -38,7 +38,8 @@ type Record struct {
 
 	Signature signature.Verdict
 
-	// Filled by store queries: the latest delivery to a handler, and whether
+	// Filled by store queries: the latest live forward or replay (else
+	// the latest outbox delivery), and whether
 	// an earlier request carried the same body (VideoNest re-sent it).
 	Forwarded     bool
 	ForwardStatus int // 0 with Forwarded: no answer (see ForwardError)
