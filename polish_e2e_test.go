@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestVerifyOnlyRefusalsAreRecorded: --verify-only without a secret would
@@ -206,5 +208,63 @@ func TestFanOutListShowsTheSendersAnswer(t *testing.T) {
 	out, _, _ := e.run([]string{"replay", id, "--to", first.URL})
 	if strings.Count(out, "line of the handler's answer") != 5 || !strings.Contains(out, "… 35 more lines: hookscope show "+id) {
 		t.Errorf("replay summary:\n%s", out)
+	}
+}
+
+// TestRetention: prune by age and count, delete by id, and listen
+// --retention, with days as the unit people use.
+func TestRetention(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	// Old captures come in through import (received_at in the past).
+	var lines []string
+	for i := range 5 {
+		at := time.Now().Add(-time.Duration(10-i) * 24 * time.Hour).UTC().Format(time.RFC3339Nano)
+		lines = append(lines, fmt.Sprintf(`{"received_at":%q,"method":"POST","path":"/old%d","body_base64":"e30="}`, at, i))
+	}
+	for i := range 3 {
+		lines = append(lines, fmt.Sprintf(`{"received_at":%q,"method":"POST","path":"/new%d","body_base64":"e30="}`, time.Now().UTC().Format(time.RFC3339Nano), i))
+	}
+	os.WriteFile(e.dir+"/in.jsonl", []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	ids := strings.Fields(e.mustRun("import", e.dir+"/in.jsonl"))
+	if len(ids) != 8 {
+		t.Fatalf("imported %v", ids)
+	}
+	if _, errOut, code := e.run([]string{"prune"}); code != 2 || !strings.Contains(errOut, "--older-than") {
+		t.Errorf("prune without a rule: %d %q", code, errOut)
+	}
+	if _, errOut, code := e.run([]string{"prune", "--older-than", "7d"}); code != 0 || !strings.Contains(errOut, "Deleted 4 requests.") {
+		t.Errorf("prune --older-than 7d: %d %q", code, errOut)
+	}
+	if _, errOut, code := e.run([]string{"prune", "--keep", "3"}); code != 0 || !strings.Contains(errOut, "Deleted 1 request.") {
+		t.Errorf("prune --keep 3: %d %q", code, errOut)
+	}
+	if out := e.mustRun("list", "--since", "2d"); strings.Count(out, "\n") != 3 {
+		t.Errorf("list --since 2d:\n%s", out)
+	}
+	out, errOut, code := e.run([]string{"delete", ids[7]})
+	if code != 0 || strings.TrimSpace(out) != ids[7] || !strings.Contains(errOut, "Deleted 1 request.") {
+		t.Errorf("delete: %d %q %q", code, out, errOut)
+	}
+	if _, errOut, code := e.run([]string{"show", ids[7]}); code != 1 || !strings.Contains(errOut, "no request") {
+		t.Errorf("show after delete: %d %q", code, errOut)
+	}
+	// listen --retention prunes at start.
+	os.WriteFile(e.dir+"/old.jsonl", []byte(lines[0]+"\n"), 0o600)
+	old := strings.TrimSpace(e.mustRun("import", e.dir+"/old.jsonl"))
+	p := e.start([]string{"listen", "--retention", "1d"})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, _, code := e.run([]string{"show", old}); code == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("listen --retention 1d kept a 10-day-old capture")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.stop()
+	if n := strings.Count(e.mustRun("list"), "\n"); n != 2 {
+		t.Errorf("--retention deleted recent captures: %d left", n)
 	}
 }

@@ -53,7 +53,7 @@ customer data.`,
 	fs.StringVar(&o.to, "to", "", "with --format curl: send to this handler instead of where the request arrived")
 	fs.IntVar(&o.last, "last", 0, "the N most recent requests (with the other filters)")
 	fs.StringVar(&o.event, "event", "", "requests of this event type (glob: video.*)")
-	fs.DurationVar(&o.since, "since", 0, "requests newer than this (e.g. 1h)")
+	fs.Var((*ageValue)(&o.since), "since", "requests newer than this (e.g. 1h, 7d)")
 	fs.StringVar(&o.signature, "signature", "", "requests with this verdict: valid, invalid, missing, unchecked")
 	return c
 }

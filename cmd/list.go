@@ -41,7 +41,7 @@ lines when piped, a JSON array with --json. Works while listen runs.`,
 	c.Flags().IntVarP(&o.limit, "limit", "n", 20, "how many requests (0 = all)")
 	c.Flags().StringVar(&o.event, "event", "", "only this event type (glob: video.*)")
 	c.Flags().StringVar(&o.signature, "signature", "", "only this verdict: valid, invalid, missing, unchecked")
-	c.Flags().DurationVar(&o.since, "since", 0, "only requests newer than this (e.g. 1h)")
+	c.Flags().Var((*ageValue)(&o.since), "since", "only requests newer than this (e.g. 1h, 7d)")
 	return c
 }
 

@@ -53,6 +53,7 @@ type listenOptions struct {
 
 	retrySchedule string
 	maxAttempts   int
+	retention     time.Duration
 
 	portSet      bool   // --port given: the config's port does not apply
 	secretSource string // where the secrets came from, for the ready line
@@ -76,6 +77,7 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.BoolVar(&o.ack, "ack", false, "answer 200 once stored and deliver from the durable outbox (retried, survives restarts), instead of relaying the handler's answer")
 	fs.StringVar(&o.retrySchedule, "retry-schedule", "videonest", "outbox retry waits: videonest (1m,5m,30m) or a list such as 10s,1m")
 	fs.IntVar(&o.maxAttempts, "max-attempts", 0, "tries before an outbox delivery is undelivered (0: one more than the schedule's waits)")
+	fs.Var((*ageValue)(&o.retention), "retention", "delete captures older than this while listening (e.g. 30d; 0 keeps everything)")
 	fs.StringVar(&o.routes, "routes", "", "`FILE` of routes, one 'EVENT-GLOB -> TARGET' a line (video.* -> :3000/videos)")
 	fs.BoolVar(&o.appendPath, "append-path", false, "append the incoming path to the target's path (default: a target with a path gets exactly that path)")
 	fs.BoolVar(&o.skipVerify, "skip-verify", false, "accept self-signed certificates on https handlers")
@@ -291,7 +293,8 @@ func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Conf
 	}
 	return session.Config{Store: st, Secrets: secrets, Schemes: schemes, Provider: provider, MaxBody: maxBody, BodyBudget: budget,
 		VerifyOnly: o.verifyOnly, Targets: targets, Routes: routes, ForwardTimeout: o.forwardTimeout, Ack: o.ack,
-		AppendPath: o.appendPath, SkipVerify: o.skipVerify, Retry: retry, Fallback: fileCfg.ForwardTo}, shown, nil
+		AppendPath: o.appendPath, SkipVerify: o.skipVerify, Retry: retry, Fallback: fileCfg.ForwardTo,
+		Retention: o.retention}, shown, nil
 }
 
 // parseRetry reads --retry-schedule (comma-separated waits, or

@@ -68,7 +68,7 @@ Exit status: 0 when every replay got a 2xx, 1 otherwise.`,
 	fs.BoolVar(&o.json, "json", false, `print one {"type":"forward",…} line per attempt`)
 	fs.IntVar(&o.last, "last", 0, "replay the N most recent requests (with the other filters)")
 	fs.StringVar(&o.event, "event", "", "replay requests of this event type (glob: video.*)")
-	fs.DurationVar(&o.since, "since", 0, "replay requests newer than this (e.g. 1h)")
+	fs.Var((*ageValue)(&o.since), "since", "replay requests newer than this (e.g. 1h, 7d)")
 	fs.StringVar(&o.signature, "signature", "", "replay requests with this verdict")
 	fs.DurationVar(&o.timeout, "timeout", forward.ProviderTimeout, "give up on the handler after this long (0 = wait forever)")
 	fs.BoolVar(&o.appendPath, "append-path", false, "append the incoming path to the target's path")

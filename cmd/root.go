@@ -202,8 +202,11 @@ With no subcommand it runs "listen", and takes its flags (hookscope listen --hel
 		newVerifyCmd(f),
 		newExportCmd(f),
 		newImportCmd(f),
+		newPruneCmd(f),
+		newDeleteCmd(f),
 	)
 	root.InitDefaultCompletionCmd()
+	addCompletions(root, f)
 	typeArgErrors(root)
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

@@ -47,6 +47,10 @@ type Config struct {
 	// Fallback is the config's forward-to, the last place a replay goes.
 	Fallback string
 
+	// Retention, when set, deletes captures older than this in the
+	// background (at start, then every RetentionEvery).
+	Retention time.Duration
+
 	// EventQueue bounds each front end's queue of live events.
 	EventQueue int
 	// ShutdownGrace bounds how long Run waits for requests in flight.
@@ -121,6 +125,12 @@ func (s *Session) Run(ctx context.Context) error {
 	dctx, stopDeliveries := context.WithCancel(context.WithoutCancel(ctx))
 	delDone := make(chan error, 1)
 	go func() { delDone <- s.del.Run(dctx) }()
+	pruneDone := make(chan struct{})
+	if s.cfg.Retention > 0 {
+		go func() { s.prune(dctx); close(pruneDone) }()
+	} else {
+		close(pruneDone)
+	}
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -138,8 +148,28 @@ func (s *Session) Run(ctx context.Context) error {
 	}
 	stopDeliveries()
 	<-delDone
+	<-pruneDone
 	s.fwd.Close()
 	return runErr
+}
+
+// RetentionEvery is how often listen --retention prunes.
+const RetentionEvery = 10 * time.Minute
+
+// prune applies Retention until ctx ends. A failed prune (the store locked
+// by another process a moment) is tried again at the next tick: captures
+// never wait for it.
+func (s *Session) prune(ctx context.Context) {
+	t := time.NewTicker(RetentionEvery)
+	defer t.Stop()
+	for {
+		s.cfg.Store.Prune(ctx, time.Now().Add(-s.cfg.Retention), 0)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Subscribe gives a front end its own bounded queue of live events.
