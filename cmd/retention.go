@@ -58,7 +58,7 @@ func newDeleteCmd(f *Factory) *cobra.Command {
 their attempts and pending outbox deliveries. It works while listen runs.`,
 		Example: `  hookscope delete 0k3m
   hookscope list --json | jq -r '.[] | select(.signature=="invalid") | .id' | xargs hookscope delete`,
-		Args:              cobra.MinimumNArgs(1),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			st, err := f.ExistingStore()
 			if err != nil {
