@@ -268,3 +268,26 @@ func TestRetention(t *testing.T) {
 		t.Errorf("--retention deleted recent captures: %d left", n)
 	}
 }
+
+// TestVerifyNamesTheLikelyMistake: an editor's trailing newline and a
+// GitHub-style prefix are named, not just reported as a mismatch.
+func TestVerifyNamesTheLikelyMistake(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	file := e.dir + "/body.json"
+	os.WriteFile(file, []byte(sampleBody+"\n"), 0o644)
+	good := sign([]byte(sampleBody), "k")
+	out, _, code := e.run([]string{"verify", "--secret", "k", "--signature", good, file})
+	if code != 1 || !strings.Contains(out, "invalid: mismatch") || !strings.Contains(out, "likely cause: the signature matches the body without its trailing newline") {
+		t.Errorf("trailing newline: %d %q", code, out)
+	}
+	os.WriteFile(file, []byte(sampleBody), 0o644)
+	out, _, code = e.run([]string{"verify", "--secret", "k", "--signature", "sha256=" + good, file})
+	if code != 1 || !strings.Contains(out, "without its sha256= prefix") {
+		t.Errorf("prefix: %d %q", code, out)
+	}
+	out, _, code = e.run([]string{"verify", "--secret", "k", "--signature", strings.ToUpper(good), file})
+	if code != 0 || !strings.Contains(out, "upper-case") {
+		t.Errorf("upper-case: %d %q", code, out)
+	}
+}
