@@ -291,3 +291,75 @@ func TestVerifyNamesTheLikelyMistake(t *testing.T) {
 		t.Errorf("upper-case: %d %q", code, out)
 	}
 }
+
+// TestRespond: --respond makes hookscope answer what a developer asks for,
+// after storing the request, and the record says what was answered.
+func TestRespond(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, args := range [][]string{
+		{"listen", "--respond", "99"}, {"listen", "--respond", "500,soon"}, {"listen", "--respond", "500,1h"},
+		{"forward", "--to", ":1", "--respond", "500"},
+	} {
+		if _, errOut, code := e.run(append(args, "--port", "0", "--no-tui")); code != 2 || !strings.Contains(errOut, "--respond") {
+			t.Errorf("%v: exit %d %q", args, code, errOut)
+		}
+	}
+	p := e.start([]string{"listen", "--respond", "503,200ms,busy, try later"})
+	code, resp := post(t, p.URL+"/hooks", []byte(sampleBody), nil)
+	if code != 503 || string(resp) != "busy, try later" {
+		t.Errorf("answer %d %q", code, resp)
+	}
+	if ev := p.next("request"); ev["answered"] != "answered by hookscope: --respond 503 after 200ms" {
+		t.Errorf("--json line: %v", ev)
+	}
+	// A sender that gives up first (as VideoNest does at 10 s) is noted.
+	p2 := e.start([]string{"listen", "--respond", "500,3s"})
+	c := &http.Client{Timeout: 300 * time.Millisecond}
+	if _, err := c.Post(p2.URL+"/hooks", "application/json", strings.NewReader(sampleBody)); err == nil {
+		t.Fatal("the 3s answer came within 300ms")
+	}
+	id := p2.next("request")["id"].(string)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(e.mustRun("show", id), "the sender hung up after") {
+		if time.Now().After(deadline) {
+			t.Fatalf("show never said the sender hung up:\n%s", e.mustRun("show", id))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.stop()
+	p2.stop()
+	var items []map[string]any
+	json.Unmarshal([]byte(e.mustRun("list", "--json")), &items)
+	if len(items) != 2 || !strings.HasPrefix(items[1]["answered"].(string), "answered by hookscope: --respond 503") {
+		t.Errorf("list --json: %v", items)
+	}
+}
+
+// TestEndpointCheckWhileHandlerDown: VideoNest's check of a new endpoint
+// (no documented event) is answered 200 by hookscope when the handler is
+// not running, and marked; a real event still gets the 502.
+func TestEndpointCheckWhileHandlerDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	down := "127.0.0.1:" + freeLoopbackPort(t)
+	p := e.start([]string{"forward", "--to", down})
+	code, resp := post(t, p.URL+"/webhooks", []byte(`{"type":"endpoint.test","id":"ping_1"}`), nil)
+	if code != 200 || !strings.Contains(string(resp), "endpoint check") {
+		t.Fatalf("ping with the handler down: %d %s", code, resp)
+	}
+	ping := idOf(t, resp)
+	if code, _ := post(t, p.URL+"/webhooks", []byte(sampleBody), nil); code != 502 {
+		t.Errorf("a documented event with the handler down: %d, want 502", code)
+	}
+	p.stop()
+	if out := e.mustRun("show", ping); !strings.Contains(out, "Answered   answered by hookscope: handler down, looks like VideoNest's endpoint check") {
+		t.Errorf("show:\n%s", out)
+	}
+	// A handler that answers (even 404 to an event it does not know) answers.
+	h := newHandler(t, "k", 200)
+	p = e.start([]string{"forward", "--to", h.URL})
+	if code, _ := post(t, p.URL+"/webhooks", []byte(`{"type":"endpoint.test"}`), nil); code != 401 {
+		t.Errorf("ping with the handler up: %d, want the handler's 401", code)
+	}
+}

@@ -196,6 +196,9 @@ func recordSummaryJSON(r *inspect.Record) map[string]any {
 	if r.Refused != 0 {
 		m["refused"] = r.Refused
 	}
+	if r.Answered != "" {
+		m["answered"] = r.Answered
+	}
 	return m
 }
 

@@ -218,6 +218,9 @@ func (p *printer) request(r *inspect.Record) {
 		if r.Duplicate {
 			m["duplicate"] = true
 		}
+		if r.Answered != "" {
+			m["answered"] = r.Answered
+		}
 		p.enc.Encode(m)
 		return
 	}
@@ -239,6 +242,9 @@ func (p *printer) request(r *inspect.Record) {
 	}
 	if r.Duplicate {
 		b = append(append(b, "  ↻ "...), duplicateNote(r)...)
+	}
+	if r.Answered != "" {
+		b = append(append(b, "  "...), r.Answered...)
 	}
 	p.line = append(b, '\n')
 	p.w.Write(p.line)

@@ -91,7 +91,9 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  Size       %s\n", sizeLabel(rec))
-	if a := liveAttempt(atts); a != nil {
+	if rec.Answered != "" {
+		fmt.Fprintf(w, "  Answered   %s\n", san(rec.Answered))
+	} else if a := liveAttempt(atts); a != nil {
 		fmt.Fprintf(w, "  Answered   %s (the sender got the handler's answer: %s)\n", liveAnswer(a), payload.SanitizeLine(a.URL))
 	}
 	if rec.Duplicate {

@@ -45,6 +45,10 @@ type Record struct {
 	ForwardStatus int // 0 with Forwarded: no answer (see ForwardError)
 	ForwardError  string
 	Duplicate     bool
+	// Answered says what hookscope answered the sender itself, when it
+	// did rather than store-and-200 or relay the handler's answer
+	// (listen --respond, VideoNest's endpoint check with the handler down).
+	Answered string
 	// Delivery sums up the record's outbox rows: "" when it owes none,
 	// else the least finished of pending, undelivered, delivered.
 	Delivery DeliveryState

@@ -18,6 +18,7 @@ import (
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/inspect/sample"
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/hookscope/hookscope/inspect/wire"
@@ -60,7 +61,31 @@ type Config struct {
 	// Publish, when set, owes every capture a team relay publish to this
 	// target.
 	Publish string
+	// Respond, when set, is what hookscope answers every stored request
+	// instead of 200, so a developer can watch the sender's retries.
+	Respond *Respond
 }
+
+// Respond is listen --respond STATUS[,DELAY][,BODY].
+type Respond struct {
+	Status int
+	Delay  time.Duration
+	Body   []byte
+}
+
+// Note is how the record says what was answered.
+func (r *Respond) Note() string {
+	s := fmt.Sprintf("answered by hookscope: --respond %d", r.Status)
+	if r.Delay > 0 {
+		s += " after " + r.Delay.String()
+	}
+	return s
+}
+
+// EndpointCheckNote marks a request hookscope answered 200 itself because
+// the handler was down and the request looked like VideoNest's check of a
+// new endpoint (which would otherwise fail the registration).
+const EndpointCheckNote = "answered by hookscope: handler down, looks like VideoNest's endpoint check"
 
 // Engine is the capture http.Handler.
 type Engine struct {
@@ -230,6 +255,9 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(owed) > 0 && e.owed != nil {
 		e.owed()
 	}
+	if e.cfg.Respond != nil && !refuse && sent == nil {
+		rec.Answered = e.cfg.Respond.Note() // for the live views; stored by respond
+	}
 	e.bus.Publish(Event{Type: Captured, Record: rec})
 	if loop {
 		writeJSON(w, http.StatusLoopDetected, map[string]any{"id": rec.ID, "stored": true,
@@ -244,7 +272,15 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sent != nil {
 		res := <-sent
 		e.fwd.Record(rec, res.Attempt)
+		if endpointCheck(rec, res.Attempt) {
+			e.answerCheck(w, r, rec)
+			return
+		}
 		forward.Relay(w, rec, res)
+		return
+	}
+	if e.cfg.Respond != nil {
+		e.respond(w, r, rec)
 		return
 	}
 	// Canonical keys set directly: this is the hot path.
@@ -257,6 +293,47 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var jsonContentType = []string{"application/json"}
+
+// endpointCheck reports a request VideoNest's endpoint check would fail
+// on: the handler gave no answer at all (not running yet), and the request
+// carries none of the documented events (the ping's shape is not
+// documented). A handler that answered, even 4xx, is left to answer.
+func endpointCheck(rec *inspect.Record, a *inspect.Attempt) bool {
+	return a.Status == 0 && !strings.Contains(a.Error, "did not answer within") && !sample.Known(rec.Event)
+}
+
+// answerCheck answers 200 for a handler that is down, and says so in the
+// record.
+func (e *Engine) answerCheck(w http.ResponseWriter, r *http.Request, rec *inspect.Record) {
+	e.cfg.Store.SetAnswered(context.WithoutCancel(r.Context()), rec.ID, EndpointCheckNote)
+	writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "stored": true,
+		"note": "the handler is down; hookscope answered for it, as this looks like VideoNest's endpoint check"})
+}
+
+// respond answers what --respond says, after its delay; the request is
+// stored already, and the record says what was answered.
+func (e *Engine) respond(w http.ResponseWriter, r *http.Request, rec *inspect.Record) {
+	rs := e.cfg.Respond
+	ctx := context.WithoutCancel(r.Context())
+	e.cfg.Store.SetAnswered(ctx, rec.ID, rs.Note())
+	if rs.Delay > 0 {
+		start := time.Now()
+		t := time.NewTimer(rs.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			e.cfg.Store.SetAnswered(ctx, rec.ID, fmt.Sprintf("%s; the sender hung up after %s, before the answer",
+				rs.Note(), time.Since(start).Round(100*time.Millisecond)))
+			return
+		}
+	}
+	h := w.Header()
+	h["X-Hookscope-Id"] = []string{rec.ID}
+	h.Set("Content-Length", strconv.Itoa(len(rs.Body)))
+	w.WriteHeader(rs.Status)
+	w.Write(rs.Body)
+}
 
 // commit stores rec, or answers 503 and says why. It reports whether the
 // row is committed.

@@ -35,6 +35,7 @@ type Config struct {
 	MaxBody    int64
 	BodyBudget int64 // body bytes in memory across all requests at once
 	VerifyOnly bool
+	Respond    *capture.Respond // answer this instead of 200 (listen --respond)
 
 	// Forwarding: nothing when Targets and Routes are both empty.
 	Targets        []forward.Target
@@ -76,7 +77,7 @@ func New(cfg Config) *Session {
 	s := &Session{cfg: cfg, serveErr: make(chan error, 4)}
 	via := "hookscope-" + instanceID()
 	ccfg := capture.Config{Via: via, Store: cfg.Store, Secrets: cfg.Secrets, Schemes: cfg.Schemes, Provider: cfg.Provider,
-		MaxBody: cfg.MaxBody, BodyBudget: cfg.BodyBudget, VerifyOnly: cfg.VerifyOnly}
+		MaxBody: cfg.MaxBody, BodyBudget: cfg.BodyBudget, VerifyOnly: cfg.VerifyOnly, Respond: cfg.Respond}
 	s.eng = capture.New(ccfg)
 	bus := s.eng.Bus()
 	bus.Queue = cfg.EventQueue
@@ -97,6 +98,9 @@ func New(cfg Config) *Session {
 	if cfg.ForwardTimeout > 0 {
 		// Room to relay the handler's answer after waiting for it.
 		writeTimeout = cfg.ForwardTimeout + 30*time.Second
+	}
+	if cfg.Respond != nil && writeTimeout > 0 && cfg.Respond.Delay+30*time.Second > writeTimeout {
+		writeTimeout = cfg.Respond.Delay + 30*time.Second
 	}
 	s.srv = capture.NewServer(s.eng, writeTimeout)
 	return s

@@ -115,6 +115,9 @@ var migrations = []string{
 	ALTER TABLE attempts ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE attempts ADD COLUMN sent_body BLOB;
 	ALTER TABLE attempts ADD COLUMN outbox_id INTEGER NOT NULL DEFAULT 0;`,
+	// 4: what hookscope answered itself, when it did (listen --respond, or
+	// VideoNest's endpoint check while the handler is down); '' otherwise.
+	`ALTER TABLE requests ADD COLUMN answered TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the user_version this build writes.

@@ -65,7 +65,8 @@ const recordCols = `r.id, r.received_ns, r.method, r.path, r.query, r.proto, r.h
  r.dup_of != 0,
  (SELECT CASE WHEN count(*) = 0 THEN '' WHEN sum(o.state = 'pending') > 0 THEN 'pending'
    WHEN sum(o.state = 'undelivered') > 0 THEN 'undelivered' ELSE 'delivered' END
-  FROM outbox o WHERE o.request_id = r.id)`
+  FROM outbox o WHERE o.request_id = r.id),
+ r.answered`
 
 type scanner interface{ Scan(...any) error }
 
@@ -78,7 +79,7 @@ func scanRecord(sc scanner, extra ...any) (inspect.Record, error) {
 	var delivery string
 	dest := []any{&key, &ns, &rec.Method, &rec.Path, &rec.Query, &rec.Proto, &rec.Host, &rec.RemoteAddr,
 		&rec.Size, &rec.Refused, &rec.Event, &status, &scheme, &rec.Signature.Detail, &rec.Signature.SecretIndex,
-		&fwdStatus, &fwdErr, &rec.Duplicate, &delivery}
+		&fwdStatus, &fwdErr, &rec.Duplicate, &delivery, &rec.Answered}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return rec, err
 	}
