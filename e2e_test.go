@@ -53,6 +53,14 @@ type env struct {
 	t   *testing.T
 	dir string
 	db  string
+	bin string // another build of hookscope; "" is the one TestMain built
+}
+
+func (e *env) binary() string {
+	if e.bin != "" {
+		return e.bin
+	}
+	return hookscopeBin
 }
 
 func newEnv(t *testing.T) *env {
@@ -80,7 +88,7 @@ func (e *env) run(args []string, extraEnv ...string) (string, string, int) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := exec.CommandContext(ctx, hookscopeBin, args...)
+	c := exec.CommandContext(ctx, e.binary(), args...)
 	c.Env = e.environ(extraEnv...)
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
@@ -140,7 +148,7 @@ func (e *env) start(args []string, extraEnv ...string) *proc {
 		args = append(args, "--port", "0")
 	}
 	args = append(args, "--json")
-	c := exec.Command(hookscopeBin, args...)
+	c := exec.Command(e.binary(), args...)
 	c.Env = e.environ(extraEnv...)
 	stdout, err := c.StdoutPipe()
 	if err != nil {

@@ -154,6 +154,9 @@ func TestExportCurlResendsExactBytes(t *testing.T) {
 		post(t, p.URL+"/webhooks", b, map[string]string{"X-VideoNest-Signature": sign(b, "k")})
 		p.next("request")
 	}
+	// Without --globoff, curl would expand this query into 3 × 2 requests.
+	post(t, p.URL+"/globbed?q=[1-3]&r={a,b}", []byte(sampleBody), nil)
+	p.next("request")
 	p.stop()
 
 	dst := newEnv(t)
@@ -176,5 +179,11 @@ func TestExportCurlResendsExactBytes(t *testing.T) {
 		if !bytes.Equal([]byte(raw), b) {
 			t.Errorf("resent body %q, want %q", raw, b)
 		}
+	}
+	q.stop()
+	var resent []map[string]any
+	json.Unmarshal([]byte(dst.mustRun("list", "--json", "--limit", "0")), &resent)
+	if len(resent) != len(bodies)+1 || resent[0]["query"] != "q=[1-3]&r={a,b}" {
+		t.Errorf("the script sent %d requests, want %d, the last with its query as captured: %v", len(resent), len(bodies)+1, resent[0])
 	}
 }

@@ -318,7 +318,7 @@ func TestSmugglingIsRefusedAndNeverForwarded(t *testing.T) {
 
 // terminalUnsafe names the first character in s that a terminal could obey:
 // C0 controls but newline and tab (a CR only as part of CR LF, which a
-// terminal's line discipline adds), DEL, C1 controls, bidi overrides, and
+// terminal's line discipline adds), DEL, C1 controls, bidi controls, and
 // bytes that are not UTF-8 (a lone 0x9b is CSI to 8-bit terminals).
 func terminalUnsafe(s string) string {
 	for i, r := range s {
@@ -327,7 +327,7 @@ func terminalUnsafe(s string) string {
 			return fmt.Sprintf("byte %#x at %d", s[i], i)
 		case r == '\r' && strings.HasPrefix(s[i:], "\r\n"), r == '\n', r == '\t':
 		case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f,
-			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
 			return fmt.Sprintf("%U at %d: %q", r, i, s[max(0, i-20):min(len(s), i+20)])
 		}
 	}
@@ -520,5 +520,51 @@ func TestHostileContentIsShownNotObeyed(t *testing.T) {
 		if !bytes.Equal(body, r.body) || uri != r.target || hdr.String() != r.hdr {
 			t.Errorf("show --json is not exact for %q:\n uri %q\n headers %q, sent %q\n body %q", r.target, uri, hdr.String(), r.hdr, body)
 		}
+	}
+}
+
+// TestOddRequestShapesAreRecorded: OPTIONS * is captured like any request
+// (not answered by net/http behind hookscope's back), an HTTP/2 cleartext
+// preface gets a 505 that says why and is recorded, and trailer fields
+// after a chunked body are kept.
+func TestOddRequestShapesAreRecorded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := e.start([]string{"listen", "--secret", "k"})
+	exchange := func(raw string) string {
+		c := dialListen(t, p)
+		defer c.Close()
+		io.WriteString(c, raw)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+		return resp.Status
+	}
+	if s := exchange("OPTIONS * HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"); !strings.HasPrefix(s, "200") {
+		t.Errorf("OPTIONS *: %s", s)
+	}
+	if s := exchange("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"); !strings.HasPrefix(s, "505") {
+		t.Errorf("h2c preface: %s, want 505", s)
+	}
+	if s := exchange("POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n2\r\n{}\r\n0\r\nX-Checksum: abc\r\n\r\n"); !strings.HasPrefix(s, "200") {
+		t.Errorf("chunked with a trailer: %s", s)
+	}
+	var recs []map[string]any
+	json.Unmarshal([]byte(e.mustRun("list", "--json")), &recs)
+	got := map[string]map[string]any{}
+	for _, r := range recs {
+		got[r["method"].(string)+" "+r["path"].(string)] = r
+	}
+	if got["OPTIONS *"] == nil || got["PRI *"] == nil || got["POST /chunked"] == nil {
+		t.Fatalf("recorded: %v", got)
+	}
+	if got["PRI *"]["refused"] != float64(505) {
+		t.Errorf("h2c preface recorded as %v, want refused 505", got["PRI *"])
+	}
+	show := e.mustRun("show", got["POST /chunked"]["id"].(string))
+	if !strings.Contains(show, "X-Checksum: abc") {
+		t.Errorf("the trailer is not kept:\n%s", show)
 	}
 }

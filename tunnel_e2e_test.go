@@ -91,7 +91,7 @@ func TestTunnelAutoFallsBackToLocal(t *testing.T) {
 	}
 	// --tunnel none never tries.
 	out, errOut, _ = e.runUntil([]string{"listen", "--port", "0", "--no-tui", "--tunnel", "none", "--ngrok-connect-url", closedAddr(t)}, "ready:", 20*time.Second)
-	if strings.Contains(errOut, "Warning") || !strings.Contains(errOut, "Local only") {
+	if strings.Contains(errOut, "Warning: ngrok") || !strings.Contains(errOut, "Local only") {
 		t.Errorf("--tunnel none: %s %s", out, errOut)
 	}
 }

@@ -92,7 +92,7 @@ if [[ -n "$ref" ]]; then
 	git archive --format=tar "$commit" | tar -x -C "$src"
 	rm -rf "$src/bench"
 	mkdir -p "$src/bench"
-	cp -r bench/bare bench/proxy bench/seed bench/capprof bench/driver bench/internal bench/webhook.lua "$src/bench/"
+	cp -r bench/bare bench/proxy bench/seed bench/capprof bench/driver bench/relay bench/internal bench/webhook.lua "$src/bench/"
 	commit="$commit (clean export)"
 else
 	commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -122,3 +122,13 @@ args=(-bin "$tmp" -tmp "$tmp" -lua bench/webhook.lua -out bench/out -commit "$co
 "$tmp/driver" "${args[@]}" ${pass[@]+"${pass[@]}"} &
 driver_pid=$!
 wait "$driver_pid"
+
+# The team relay, in rounds of its own: capture → NATS JetStream → a
+# subscriber's commit, with 1 and 4 subscribers, against local capture in
+# the same run (bench/relay says how it measures).
+if ((SECONDS < limit - 60)); then
+	echo "bench: the team relay (bench/relay)" >&2
+	n=20000
+	((quick)) && n=4000
+	(cd "$src" && go run ./bench/relay -n "$n") | tee -a bench/out/latest.txt
+fi

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hookscope/hookscope/inspect/conformance"
 	"github.com/hookscope/hookscope/inspect/forward"
+	"github.com/hookscope/hookscope/inspect/jsonview"
 	"github.com/spf13/cobra"
 )
 
@@ -48,6 +49,7 @@ Nothing is stored. Exit status: 0 when every check passed (warnings allowed),
 	fs := c.Flags()
 	fs.StringVar(&o.to, "to", "", "your handler: 3000, :3000/webhooks, http://localhost:3000/webhooks, https://…")
 	fs.StringArrayVar(&o.secrets, "secret", nil, "the signing secret your handler verifies with (env VIDEONEST_WEBHOOK_SECRET)")
+	addSecretFileFlag(fs, &o.secrets)
 	fs.DurationVar(&o.timeout, "timeout", forward.ProviderTimeout, "how long a delivery may take before VideoNest would retry it")
 	fs.BoolVar(&o.json, "json", false, `print one {"type":"check",…} line per check, then a {"type":"summary",…} line`)
 	return c
@@ -76,7 +78,7 @@ func checkRun(c *cobra.Command, f *Factory, o *checkOptions) error {
 	if !o.json {
 		fmt.Fprintf(f.IO.ErrOut, "Checking %s as VideoNest would (timeout %s)…\n", url, o.timeout)
 	}
-	enc := newJSONEncoder(f.IO.Out)
+	enc := jsonview.NewEncoder(f.IO.Out)
 	sum := conformance.Run(c.Context(), conformance.Config{URL: url, Secret: secrets[0], Timeout: o.timeout},
 		func(r conformance.Result) {
 			if o.json {

@@ -32,12 +32,11 @@ func TestDynamicCompletion(t *testing.T) {
 		t.Errorf("events:\n%s", out)
 	}
 	for args, want := range map[string]string{
-		"listen --tunnel":     "ngrok\t",
-		"listen --provider":   "stripe\t",
-		"export --format":     "har\t",
-		"list --signature":    "unchecked\n",
-		"config unset":        "forward-to\t",
-		"forward --signature": "",
+		"listen --tunnel":   "ngrok\t",
+		"listen --provider": "stripe\t",
+		"export --format":   "har\t",
+		"list --signature":  "unchecked\n",
+		"config unset":      "forward-to\t",
 	} {
 		out := complete(append(strings.Fields(args), "")...)
 		if want != "" && !strings.Contains(out, want) {

@@ -22,7 +22,6 @@ Keys:
   hookscope config get
   hookscope config unset port
   hookscope config path`,
-		Args: cobra.NoArgs,
 	}
 	c.AddCommand(&cobra.Command{
 		Use:     "set KEY VALUE",
@@ -110,6 +109,7 @@ Keys:
 			return nil
 		},
 	})
+	requireSubcommand(c)
 	return c
 }
 

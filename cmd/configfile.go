@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/hookscope/hookscope/inspect/relay"
 )
 
 // fileConfig is $XDG_CONFIG_HOME/hookscope/config.toml. Users change it with
@@ -20,7 +23,10 @@ type fileConfig struct {
 	ForwardTo      string   `toml:"forward_to,omitempty"`
 	// Port is a pointer so 0 ("pick a free port") is a value that is kept,
 	// not the same as unset.
-	Port *int `toml:"port,omitempty"`
+	Port      *int   `toml:"port,omitempty"`
+	Publish   string `toml:"publish,omitempty"`
+	Subscribe string `toml:"subscribe,omitempty"`
+	Web       string `toml:"web,omitempty"`
 }
 
 // configKeys are the names `config set/get` accept, with what they mean.
@@ -29,6 +35,9 @@ var configKeys = map[string]string{
 	"ngrok-authtoken": "ngrok authtoken for the public tunnel",
 	"forward-to":      "default handler URL for listen/forward/replay",
 	"port":            "default local port for listen",
+	"publish":         "NATS URL to publish captures to (team relay), as --publish",
+	"subscribe":       "NATS URL to subscribe to the team's captures, as --subscribe",
+	"web":             "web inspector address for listen (host:port, or off)",
 }
 
 func sortedConfigKeys() []string {
@@ -106,16 +115,31 @@ func (c *fileConfig) set(key, value string) error {
 				c.Secrets = append(c.Secrets, s)
 			}
 		}
+		if len(c.Secrets) == 0 && value != "" {
+			return fmt.Errorf("that secret is only whitespace and commas: give the signing secret from VideoNest's dashboard")
+		}
 	case "ngrok-authtoken":
 		c.NgrokAuthtoken = strings.TrimSpace(value)
 	case "forward-to":
 		c.ForwardTo = strings.TrimSpace(value)
+	case "publish":
+		c.Publish = strings.TrimSpace(value)
+	case "subscribe":
+		c.Subscribe = strings.TrimSpace(value)
 	case "port":
 		var p int
 		if _, err := fmt.Sscanf(value, "%d", &p); err != nil || p < 0 || p > 65535 {
 			return fmt.Errorf("port must be a number from 0 to 65535, not %q", value)
 		}
 		c.Port = &p
+	case "web":
+		v := strings.TrimSpace(value)
+		if v != "off" && v != "" {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("web must be host:port (e.g. 127.0.0.1:4040) or off, not %q", value)
+			}
+		}
+		c.Web = v
 	default:
 		return unknownKey(key)
 	}
@@ -135,11 +159,17 @@ func (c *fileConfig) get(key string) (string, error) {
 		return mask(c.NgrokAuthtoken), nil
 	case "forward-to":
 		return c.ForwardTo, nil
+	case "publish":
+		return relay.Mask(c.Publish), nil
+	case "subscribe":
+		return relay.Mask(c.Subscribe), nil
 	case "port":
 		if c.Port == nil {
 			return "", nil
 		}
 		return fmt.Sprint(*c.Port), nil
+	case "web":
+		return c.Web, nil
 	}
 	return "", unknownKey(key)
 }
@@ -155,6 +185,12 @@ func (c *fileConfig) unset(key string) error {
 		c.ForwardTo = ""
 	case "port":
 		c.Port = nil
+	case "publish":
+		c.Publish = ""
+	case "subscribe":
+		c.Subscribe = ""
+	case "web":
+		c.Web = ""
 	default:
 		return unknownKey(key)
 	}

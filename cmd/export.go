@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/fixture"
 	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/payload"
@@ -97,9 +96,15 @@ func exportRun(c *cobra.Command, f *Factory, o *exportOptions, args []string) er
 		return err
 	}
 
+	// One record at a time, from the store to the output: an export of a
+	// large store holds one body in memory, never the whole store.
 	w := bufio.NewWriter(f.IO.Out)
-	var recs []*inspect.Record
-	var entries []fixture.Entry
+	var har *fixture.HARWriter
+	if format == "har" {
+		if har, err = fixture.NewHARWriter(w, version); err != nil {
+			return fmt.Errorf("cannot write the export: %v", err)
+		}
+	}
 	for _, id := range ids {
 		rec, err := st.Get(ctx, id)
 		if err != nil {
@@ -107,13 +112,13 @@ func exportRun(c *cobra.Command, f *Factory, o *exportOptions, args []string) er
 		}
 		switch format {
 		case "jsonl":
-			recs = append(recs, rec)
+			err = fixture.WriteJSONLine(w, rec)
 		case "har":
-			atts, err := st.Attempts(ctx, id)
-			if err != nil {
-				return err
+			atts, aerr := st.Attempts(ctx, id)
+			if aerr != nil {
+				return aerr
 			}
-			entries = append(entries, fixture.Entry{Record: rec, Attempts: atts})
+			err = har.Add(fixture.Entry{Record: rec, Attempts: atts})
 		case "curl":
 			url := fixture.URL(rec)
 			if target != nil {
@@ -124,19 +129,19 @@ func exportRun(c *cobra.Command, f *Factory, o *exportOptions, args []string) er
 				ev = "-"
 			}
 			fmt.Fprintf(w, "# %s  %s  %s  signature %s (%s)\n", rec.ID, payload.SanitizeLine(ev),
-				rec.ReceivedAt.UTC().Format(time.RFC3339), rec.Signature.Status, payload.SanitizeLine(rec.Signature.Scheme))
+				rec.ReceivedAt.UTC().Format(time.RFC3339), payload.SanitizeLine(string(rec.Signature.Status)), payload.SanitizeLine(rec.Signature.Scheme))
 			if !rec.BodyKept() {
 				fmt.Fprintf(w, "# hookscope refused it (%d) and kept no body: the command sends none\n", rec.Refused)
 			}
 			fmt.Fprintln(w, fixture.Curl(rec, url))
-			fmt.Fprintln(w)
+			_, err = fmt.Fprintln(w)
+		}
+		if err != nil {
+			return fmt.Errorf("cannot write the export: %v", err)
 		}
 	}
-	switch format {
-	case "jsonl":
-		err = fixture.WriteJSONL(w, recs)
-	case "har":
-		err = fixture.HAR(w, entries, version)
+	if har != nil {
+		err = har.Close()
 	}
 	if err == nil {
 		err = w.Flush()

@@ -45,6 +45,7 @@ capture time); a record without one is judged with your current secret.`,
 		RunE: func(c *cobra.Command, args []string) error { return importRun(c, f, o, args[0]) },
 	}
 	c.Flags().StringArrayVar(&o.secrets, "secret", nil, "judge records that carry no verdict with this secret (env VIDEONEST_WEBHOOK_SECRET)")
+	addSecretFileFlag(c.Flags(), &o.secrets)
 	return c
 }
 
@@ -133,13 +134,10 @@ func importOne(ctx context.Context, st *store.Store, rec *inspect.Record) (strin
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", "", err
 	}
-	// A fresh id comes from the record's own time, so it sorts where it
-	// arrived; its random counter makes a clash unlikely, and a retry
-	// takes another.
+	// A fresh id (rec.ID left empty) comes from the record's own time, so
+	// it sorts where it arrived, and the store retries one another process
+	// took; a kept id that listen took meanwhile is renamed here.
 	for try := 0; ; try++ {
-		if rec.ID == "" {
-			rec.ID = st.NewID(rec.ReceivedAt)
-		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := st.Insert(cctx, rec)
 		cancel()

@@ -2,16 +2,15 @@ package cmd
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/hookscope/hookscope/internal/proc"
 )
 
 // A running listen leaves a small state file beside its store, so that
@@ -84,7 +83,7 @@ func runningListens(db string) []listenInstance {
 		if in.DB != db {
 			continue // another store in the same directory
 		}
-		if !processAlive(in.PID) {
+		if !processAlive(in.PID) || reused(in) {
 			os.Remove(path) // left by a listen that was killed
 			continue
 		}
@@ -94,17 +93,12 @@ func runningListens(db string) []listenInstance {
 	return out
 }
 
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	if runtime.GOOS == "windows" {
-		return true // FindProcess already failed for a process that is gone
-	}
-	err = p.Signal(syscall.Signal(0))
-	return err == nil || errors.Is(err, syscall.EPERM)
+func processAlive(pid int) bool { return proc.Alive(pid) }
+
+// reused reports a state file whose pid now belongs to another process,
+// one that started after the listen wrote the file: trigger must not post
+// to whatever now listens on the old port.
+func reused(in listenInstance) bool {
+	after, ok := startedAfter(in.PID, in.StartedAt)
+	return ok && after
 }

@@ -1,14 +1,13 @@
 package cmd
 
 import (
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/jsonview"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/inspect/store"
@@ -76,9 +75,9 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 	if o.json {
 		items := make([]map[string]any, len(recs))
 		for i := range recs {
-			items[i] = recordSummaryJSON(&recs[i])
+			items[i] = jsonview.Summary(&recs[i])
 		}
-		enc := newJSONEncoder(f.IO.Out)
+		enc := jsonview.NewEncoder(f.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(items)
 	}
@@ -115,6 +114,9 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 		if r.Duplicate {
 			ev += " (dup)"
 		}
+		if r.Relay != "" {
+			ev += " (team)"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, humanTime(r.ReceivedAt),
 			payload.SanitizeLine(r.Method), truncate(payload.SanitizeLine(r.URI()), 40),
 			payload.SanitizeLine(ev), r.Signature.Status.Label(), forwardLabel(r), sizeLabel(r))
@@ -125,6 +127,9 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 // duplicateNote is how every view words the duplicate mark. The mark
 // matches bodies only, not signatures or senders: it says no more than that.
 func duplicateNote(r *inspect.Record) string {
+	if r.DuplicateOf != "" {
+		return "same body as " + r.DuplicateOf
+	}
 	return "same body as an earlier request"
 }
 
@@ -132,6 +137,9 @@ func duplicateNote(r *inspect.Record) string {
 func duplicateField(r *inspect.Record) string {
 	if !r.Duplicate {
 		return ""
+	}
+	if r.DuplicateOf != "" {
+		return "duplicate of " + r.DuplicateOf
 	}
 	return "duplicate"
 }
@@ -171,41 +179,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
-}
-
-// recordSummaryJSON is the shape of one `list --json` item; the contract
-// promises at least these keys.
-func recordSummaryJSON(r *inspect.Record) map[string]any {
-	m := map[string]any{
-		"id": r.ID, "received_at": r.ReceivedAt.UTC().Format(time.RFC3339Nano), "method": r.Method,
-		"path": r.Path, "query": r.Query, "event": r.Event, "signature": r.Signature.Status,
-		"size": r.Size, "forward_status": nil, "duplicate": r.Duplicate,
-	}
-	if r.Forwarded {
-		m["forward_status"] = r.ForwardStatus
-		if r.ForwardError != "" {
-			m["forward_error"] = r.ForwardError
-		}
-	}
-	if r.Delivery != "" {
-		m["delivery"] = r.Delivery
-	} else {
-		m["delivery"] = nil
-	}
-	addQueryBase64(m, r.Query)
-	if r.Refused != 0 {
-		m["refused"] = r.Refused
-	}
-	if r.Answered != "" {
-		m["answered"] = r.Answered
-	}
-	return m
-}
-
-// addQueryBase64 adds the exact bytes of a query that is not UTF-8, which a
-// JSON string cannot carry (the encoder would put U+FFFD in their place).
-func addQueryBase64(m map[string]any, q string) {
-	if !utf8.ValidString(q) {
-		m["query_base64"] = base64.StdEncoding.EncodeToString([]byte(q))
-	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/tunnel"
+	"github.com/hookscope/hookscope/web"
 	"github.com/spf13/cobra"
 )
 
@@ -57,6 +58,10 @@ type listenOptions struct {
 	retention     time.Duration
 	respond       string
 
+	team teamFlags
+
+	web string
+
 	portSet      bool   // --port given: the config's port does not apply
 	secretSource string // where the secrets came from, for the ready line
 }
@@ -67,6 +72,7 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.IntVar(&o.port, "port", defaultPort, "local port (0 picks a free one, shown in the ready line)")
 	fs.StringVar(&o.tunnel, "tunnel", "auto", "public tunnel: auto (ngrok when a token is set), ngrok, none")
 	fs.StringArrayVar(&o.secrets, "secret", nil, "VideoNest signing secret; repeat for rotation (env VIDEONEST_WEBHOOK_SECRET)")
+	addSecretFileFlag(fs, &o.secrets)
 	fs.StringVar(&o.maxBody, "max-body", "10MiB", "largest body captured; larger ones get 413 (e.g. 512KB, 10MiB)")
 	fs.StringVar(&o.bodyBudget, "body-budget", "128MiB", "body bytes held in memory across all requests at once; past it a body waits 1s, then gets 503 (not stored)")
 	fs.BoolVar(&o.noTUI, "no-tui", false, "print one line per request instead of the terminal UI")
@@ -88,7 +94,9 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.StringVar(&o.domain, "domain", "", "reserved ngrok domain for a stable public URL (e.g. hooks.example.ngrok.app)")
 	fs.StringVar(&o.domain, "url", "", "same as --domain")
 	fs.StringVar(&o.trafficPolicy, "traffic-policy", "", "ngrok traffic policy file, passed through to ngrok")
+	fs.StringVar(&o.web, "web", web.DefaultAddr, "web inspector address (the next free port when taken), or off; config key web")
 	fs.StringVar(&o.path, "path", "", "path to show in the URL to register in VideoNest (e.g. /webhooks); every path is captured")
+	addTeamFlags(fs, &o.team)
 	// For tests against a local stand-in: ngrok's cloud is not reachable there.
 	fs.StringVar(&o.ngrokConnectURL, "ngrok-connect-url", "", "ngrok agent connect address (host:port)")
 	fs.MarkHidden("ngrok-connect-url")
@@ -177,9 +185,24 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	localURL := "http://" + net.JoinHostPort(displayHost(o.host), strconv.Itoa(addr.Port))
 	ready := readyInfo{LocalURL: localURL, Port: addr.Port, DB: cfg.Store.Path(), Secrets: len(cfg.Secrets),
 		SecretSource: o.secretSource, ForwardTo: shown, Path: o.path}
+	if r := sess.Relay(); r != nil {
+		info := r.Info()
+		ready.Team = &info
+	}
 	if pub := tun.PublicURL(); pub != "" {
 		ready.PublicURL = pub
 		ready.RegisterURL = tunnel.EndpointURL(pub, o.path)
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	webSrv, err := startWeb(runCtx, c, f, o, sess, ready, len(cfg.Secrets) > 0, cfg.MaxBody)
+	if err != nil {
+		return err
+	}
+	if webSrv != nil {
+		ready.WebURL = webSrv.URL()
+		tun = webTunnel{Tunnel: tun, events: webSrv.WatchTunnel(tun.Events())}
 	}
 
 	if tun.Provider() != tunnel.ProviderNone {
@@ -187,11 +210,10 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 		sess.Serve(tun, false)
 	}
 
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
 	sessDone := make(chan error, 1)
 	go func() { sessDone <- sess.Run(runCtx) }()
 	feDone := make(chan error, 1)
+	warnIfCompromisedGo(f.IO.ErrOut) // once serving: a usage error stays one sentence
 	if useTUI(f, o) {
 		go func() { feDone <- runTUI(runCtx, f, ready, sess, sub, tun, cfg.Secrets, tunWarning) }()
 	} else {
@@ -201,6 +223,9 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 			fmt.Fprintln(f.IO.ErrOut, "Warning: "+tunWarning)
 		}
 		if !o.json {
+			if ready.WebURL != "" {
+				fmt.Fprintf(f.IO.ErrOut, "Web inspector: %s\n", ready.WebURL)
+			}
 			hints(f, cfg.Secrets, tun.Provider() == tunnel.ProviderNone)
 		}
 		go func() { feDone <- out.run(runCtx, sub, printerEvents(tun, o.json)) }()
@@ -217,7 +242,13 @@ func listenRun(c *cobra.Command, f *Factory, o *listenOptions) error {
 	}
 	stop()
 	<-sessDone
-	<-feDone
+	// A front end blocked writing to a stdout nobody reads (a paused
+	// `| jq`) would hold the exit forever: everything is in the store, so
+	// the live view's last lines are not worth a hang.
+	select {
+	case <-feDone:
+	case <-time.After(frontEndGrace):
+	}
 	return runErr
 }
 
@@ -235,6 +266,9 @@ func refuseLoops(cfg session.Config, addr *net.TCPAddr) error {
 	}
 	return nil
 }
+
+// frontEndGrace bounds the wait for the front end's last lines at exit.
+const frontEndGrace = 2 * time.Second
 
 // sessionConfig maps listen's flags and the config file onto a session.
 func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Config, []string, error) {
@@ -290,6 +324,10 @@ func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Conf
 	if err != nil {
 		return cfg, nil, err
 	}
+	team, err := o.team.options(fileCfg)
+	if err != nil {
+		return cfg, nil, err
+	}
 	respond, err := parseRespond(o.respond)
 	if err != nil {
 		return cfg, nil, err
@@ -301,7 +339,7 @@ func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Conf
 	if err != nil {
 		return cfg, nil, err
 	}
-	return session.Config{Store: st, Secrets: secrets, Schemes: schemes, Provider: provider, MaxBody: maxBody, BodyBudget: budget,
+	return session.Config{Relay: team, Store: st, Secrets: secrets, Schemes: schemes, Provider: provider, MaxBody: maxBody, BodyBudget: budget,
 		VerifyOnly: o.verifyOnly, Targets: targets, Routes: routes, ForwardTimeout: o.forwardTimeout, Ack: o.ack,
 		AppendPath: o.appendPath, SkipVerify: o.skipVerify, Retry: retry, Fallback: fileCfg.ForwardTo,
 		Retention: o.retention, Respond: respond}, shown, nil

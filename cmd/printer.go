@@ -12,7 +12,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/jsonview"
 	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/inspect/relay"
 	"github.com/hookscope/hookscope/tunnel"
 )
 
@@ -27,6 +29,8 @@ type readyInfo struct {
 	ForwardTo    []string
 	Path         string
 	RegisterURL  string // public URL plus --path: what to paste into VideoNest
+	WebURL       string // the web inspector; "" with --web off
+	Team         *relay.Info
 }
 
 // printer is the headless front end: plain lines for people, NDJSON for
@@ -41,51 +45,8 @@ type printer struct {
 
 func newPrinter(io *IOStreams, asJSON bool) *printer {
 	p := &printer{w: bufio.NewWriterSize(io.Out, 64<<10), json: asJSON, errOut: io.ErrOut}
-	p.enc = newJSONEncoder(p.w)
+	p.enc = jsonview.NewEncoder(p.w)
 	return p
-}
-
-// newJSONEncoder is the encoder for every JSON hookscope prints. JSON may
-// carry C1 controls (U+009B is CSI to many terminals) and bidi overrides
-// raw, and people do read `show --json` in a terminal: those are written as
-// \u escapes instead, which mean exactly the same to a JSON reader.
-func newJSONEncoder(w io.Writer) *json.Encoder {
-	enc := json.NewEncoder(terminalSafeJSON{w})
-	enc.SetEscapeHTML(false)
-	return enc
-}
-
-// terminalSafeJSON rewrites the encoder's output. json.Encoder hands over
-// one whole value per Write, so no character is split across calls, and in
-// JSON text these characters can only sit inside strings.
-type terminalSafeJSON struct{ w io.Writer }
-
-func (t terminalSafeJSON) Write(p []byte) (int, error) {
-	var out []byte
-	last := 0
-	for i := 0; i+1 < len(p); i++ {
-		var r rune
-		switch {
-		case p[i] == 0xc2 && p[i+1] >= 0x80 && p[i+1] <= 0x9f: // C1 controls
-			r = rune(p[i+1])
-		case p[i] == 0xe2 && i+2 < len(p) && p[i+1] == 0x80 && p[i+2] >= 0xaa && p[i+2] <= 0xae: // U+202A–E
-			r = 0x2000 | rune(p[i+2]&0x3f)
-		case p[i] == 0xe2 && i+2 < len(p) && p[i+1] == 0x81 && p[i+2] >= 0xa6 && p[i+2] <= 0xa9: // U+2066–9
-			r = 0x2040 | rune(p[i+2]&0x3f)
-		default:
-			continue
-		}
-		out = append(append(out, p[last:i]...), fmt.Sprintf(`\u%04x`, r)...)
-		last = i + utf8.RuneLen(r)
-		i = last - 1
-	}
-	if out == nil {
-		return t.w.Write(p)
-	}
-	if _, err := t.w.Write(append(out, p[last:]...)); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }
 
 func (p *printer) ready(r readyInfo) {
@@ -103,12 +64,18 @@ func (p *printer) ready(r readyInfo) {
 		if r.RegisterURL != "" {
 			reg = r.RegisterURL
 		}
-		var path any
+		m := map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub, "register_url": reg,
+			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version, "web_url": nil, "path": nil}
 		if r.Path != "" {
-			path = r.Path
+			m["path"] = r.Path
 		}
-		p.enc.Encode(map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub, "register_url": reg,
-			"path": path, "port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version})
+		if r.WebURL != "" {
+			m["web_url"] = r.WebURL
+		}
+		if r.Team != nil {
+			m["team"] = r.Team
+		}
+		p.enc.Encode(m)
 		return
 	}
 	fmt.Fprintf(p.w, "hookscope %s ready: %s", version, r.LocalURL)
@@ -119,6 +86,13 @@ func (p *printer) ready(r readyInfo) {
 		fmt.Fprintf(p.w, "  → %s", strings.Join(r.ForwardTo, ", "))
 	}
 	fmt.Fprintf(p.w, "  (store %s)\n", r.DB)
+	if t := r.Team; t != nil {
+		fmt.Fprintf(p.w, "Team relay: %s %s, stream %s", t.Role, t.URL, t.Stream)
+		if t.Consumer != "" {
+			fmt.Fprintf(p.w, ", consumer %s", t.Consumer)
+		}
+		fmt.Fprintln(p.w)
+	}
 	switch {
 	case r.RegisterURL != "":
 		fmt.Fprintf(p.w, "Register in VideoNest (Settings → Webhooks → Add Endpoint): %s\n", r.RegisterURL)
@@ -165,7 +139,7 @@ func (p *printer) dropped(n int) {
 		return
 	}
 	if p.json {
-		p.enc.Encode(map[string]any{"type": "dropped", "count": n})
+		p.enc.Encode(jsonview.DroppedEvent(n))
 		p.w.Flush()
 	}
 	fmt.Fprintf(p.errOut, "%d events not printed: the output fell behind (they are stored; `hookscope list` shows them)\n", n)
@@ -174,17 +148,7 @@ func (p *printer) dropped(n int) {
 func (p *printer) tunnel(ev tunnel.Event) {
 	defer p.w.Flush()
 	if p.json {
-		m := map[string]any{"type": "tunnel", "state": ev.State.String(), "at": ev.At.UTC().Format(time.RFC3339Nano)}
-		if ev.URL != "" {
-			m["url"] = ev.URL
-		}
-		if ev.Err != "" {
-			m["error"] = ev.Err
-		}
-		if ev.State == tunnel.Offline {
-			m["retrying"] = ev.Retrying
-		}
-		p.enc.Encode(m)
+		p.enc.Encode(jsonview.TunnelEvent(ev))
 		return
 	}
 	// A status line, for people: stderr, so stdout stays data.
@@ -201,27 +165,15 @@ func (p *printer) events(evs []inspect.Event) {
 			p.forward(e.Record, e.Attempt)
 		case inspect.StoreFail:
 			p.storeFail(e)
+		case inspect.Team:
+			p.team(e.Team)
 		}
 	}
 }
 
 func (p *printer) request(r *inspect.Record) {
 	if p.json {
-		m := map[string]any{"type": "request", "id": r.ID, "received_at": r.ReceivedAt.UTC().Format(time.RFC3339Nano),
-			"method": r.Method, "path": r.Path, "query": r.Query, "event": r.Event,
-			"signature": r.Signature.Status, "signature_detail": r.Signature.Detail, "scheme": r.Signature.Scheme,
-			"size": r.Size}
-		addQueryBase64(m, r.Query)
-		if r.Refused != 0 {
-			m["refused"] = r.Refused
-		}
-		if r.Duplicate {
-			m["duplicate"] = true
-		}
-		if r.Answered != "" {
-			m["answered"] = r.Answered
-		}
-		p.enc.Encode(m)
+		p.enc.Encode(jsonview.RequestEvent(r))
 		return
 	}
 	ev := r.Event
@@ -246,6 +198,9 @@ func (p *printer) request(r *inspect.Record) {
 	if r.Answered != "" {
 		b = append(append(b, "  "...), r.Answered...)
 	}
+	if r.Relay != "" {
+		b = append(append(b, "  via team from "...), payload.SanitizeLine(r.Relay)...)
+	}
 	p.line = append(b, '\n')
 	p.w.Write(p.line)
 }
@@ -261,15 +216,7 @@ func appendPadded(b []byte, s string, width int) []byte {
 
 func (p *printer) forward(r *inspect.Record, a *inspect.Attempt) {
 	if p.json {
-		m := map[string]any{"type": "forward", "id": a.RequestID, "url": a.URL, "status": a.Status,
-			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": a.Replay}
-		if a.DeliveryID != 0 {
-			m["delivery_id"] = a.DeliveryID
-		}
-		if a.TimedOutForProvider {
-			m["provider_timeout"] = true
-		}
-		p.enc.Encode(m)
+		p.enc.Encode(jsonview.ForwardEvent(a))
 		return
 	}
 	b := a.At.Local().AppendFormat(p.line[:0], "15:04:05.000")
@@ -291,9 +238,22 @@ func (p *printer) forward(r *inspect.Record, a *inspect.Attempt) {
 
 func (p *printer) storeFail(e inspect.Event) {
 	if p.json {
-		p.enc.Encode(map[string]any{"type": "store_error", "method": e.Record.Method, "path": e.Record.Path, "error": e.Err})
+		p.enc.Encode(jsonview.StoreErrorEvent(e))
 		return
 	}
 	fmt.Fprintf(p.w, "%s  NOT STORED  %s %s  503: %s\n", e.Record.ReceivedAt.Local().Format("15:04:05.000"),
 		payload.SanitizeLine(e.Record.Method), payload.SanitizeLine(e.Record.URI()), e.Err)
 }
+
+// team says where the team relay stands: NDJSON on stdout, a line for
+// people on stderr (it is status, not data).
+func (p *printer) team(t *inspect.TeamState) {
+	if p.json {
+		p.enc.Encode(jsonview.TeamEvent(t))
+		return
+	}
+	fmt.Fprintln(p.errOut, teamLine(t))
+}
+
+// teamLine is the relay's state in a few words, made terminal-safe.
+func teamLine(t *inspect.TeamState) string { return payload.SanitizeLine(t.Summary()) }

@@ -10,6 +10,7 @@ import (
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/edit"
 	"github.com/hookscope/hookscope/inspect/forward"
+	"github.com/hookscope/hookscope/inspect/jsonview"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/spf13/cobra"
 )
@@ -63,6 +64,7 @@ Exit status: 0 when every replay got a 2xx, 1 otherwise.`,
 	fs.StringArrayVar(&o.to, "to", nil, "handler to send to (repeat for several)")
 	fs.BoolVar(&o.resign, "resign", false, "recompute X-VideoNest-Signature with the current secret")
 	fs.StringArrayVar(&o.secrets, "secret", nil, "signing secret for --resign and edits (env VIDEONEST_WEBHOOK_SECRET); the first is used")
+	addSecretFileFlag(fs, &o.secrets)
 	fs.BoolVar(&o.edit, "edit", false, "edit the body in $VISUAL/$EDITOR before sending (re-signed)")
 	fs.StringArrayVar(&o.sets, "set", nil, "edit a field before sending: data.status=failed (repeatable; re-signed)")
 	fs.BoolVar(&o.json, "json", false, `print one {"type":"forward",…} line per attempt`)
@@ -188,10 +190,7 @@ func replayRun(c *cobra.Command, f *Factory, o *replayOptions, args []string) er
 
 func printReplay(f *Factory, asJSON bool, a *inspect.Attempt, body []byte) {
 	if asJSON {
-		enc := newJSONEncoder(f.IO.Out)
-		enc.Encode(map[string]any{"type": "forward", "id": a.RequestID, "url": a.URL, "status": a.Status,
-			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": true,
-			"provider_timeout": a.TimedOutForProvider})
+		jsonview.NewEncoder(f.IO.Out).Encode(jsonview.ForwardEvent(a))
 		return
 	}
 	res := fmt.Sprint(a.Status)

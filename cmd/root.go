@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/hookscope/hookscope/inspect/store"
@@ -17,6 +18,7 @@ import (
 )
 
 // version is set by goreleaser: -X github.com/hookscope/hookscope/cmd.version=…
+// (without it, version.go's init reads what the Go toolchain stamped).
 var version = "dev"
 
 // Exit codes, documented in the README.
@@ -122,6 +124,14 @@ func (f *Factory) close() {
 // Secrets resolves signing secrets: --secret flags, else
 // VIDEONEST_WEBHOOK_SECRET, else the config file.
 func (f *Factory) Secrets(flags []string) ([]string, string, error) {
+	out, from, err := f.secrets(flags)
+	if err == nil {
+		err = checkSecrets(out, from)
+	}
+	return out, from, err
+}
+
+func (f *Factory) secrets(flags []string) ([]string, string, error) {
 	var out []string
 	for _, s := range flags {
 		if s != "" {
@@ -165,12 +175,13 @@ func NewRootCmd(f *Factory) *cobra.Command {
 webhook durably (SQLite), tells you whether its X-VideoNest-Signature is valid,
 forwards it byte for byte to your local handler, and replays it on demand.
 
-With no subcommand it runs "listen", and takes its flags (hookscope listen --help).`,
+With no subcommand it runs "listen", and takes its flags (hookscope listen --help).
+Environment variables it reads: "hookscope help environment".`,
 		Example: `  hookscope                          # listen on 127.0.0.1:` + fmt.Sprint(defaultPort) + `
   hookscope forward --to localhost:3000
   hookscope list --event video.failed
   hookscope replay 0k3m`,
-		Version:       version,
+		Version:       runningVersionText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -178,13 +189,31 @@ With no subcommand it runs "listen", and takes its flags (hookscope listen --hel
 			return listenRun(c, f, lo)
 		},
 	}
-	root.SetVersionTemplate("hookscope {{.Version}}\n")
+	root.SetVersionTemplate("{{.Version}}")
 	root.PersistentFlags().StringVar(&f.dbFlag, "db", "", "store file (env HOOKSCOPE_DB; default $XDG_DATA_HOME/hookscope/hookscope.db)")
 	root.PersistentFlags().StringVar(&f.configFlag, "config", "", "config file (default $XDG_CONFIG_HOME/hookscope/config.toml)")
 	addListenFlags(root, lo)
 	// Bare hookscope is listen, so it takes listen's flags, but its help
-	// lists the commands: listen --help lists those flags.
-	root.Flags().VisitAll(func(fl *pflag.Flag) { fl.Hidden = true })
+	// lists the commands: listen --help lists those flags. Hidden for the
+	// help screen only: the man page still lists them.
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		if c != root {
+			defaultHelp(c, args)
+			return
+		}
+		var hidden []*pflag.Flag
+		c.LocalNonPersistentFlags().VisitAll(func(fl *pflag.Flag) {
+			if !fl.Hidden && fl.Name != "help" && fl.Name != "version" {
+				fl.Hidden = true
+				hidden = append(hidden, fl)
+			}
+		})
+		defaultHelp(c, args)
+		for _, fl := range hidden {
+			fl.Hidden = false
+		}
+	})
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		//lint:ignore ST1005 printed as is to the user, in cobra's own words for this hint
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
@@ -202,6 +231,9 @@ With no subcommand it runs "listen", and takes its flags (hookscope listen --hel
 		newVerifyCmd(f),
 		newExportCmd(f),
 		newImportCmd(f),
+		newVersionCmd(f),
+		newManCmd(f),
+		newEnvironmentTopic(),
 		newPruneCmd(f),
 		newDeleteCmd(f),
 	)
@@ -213,9 +245,38 @@ With no subcommand it runs "listen", and takes its flags (hookscope listen --hel
 			c.Example = `  source <(hookscope completion bash)
   hookscope completion zsh > "${fpath[1]}/_hookscope"
   hookscope completion fish > ~/.config/fish/completions/hookscope.fish`
+			requireSubcommand(c)
 		}
 	}
 	return root
+}
+
+// requireSubcommand makes a command that only groups others refuse an
+// unknown one: cobra would print the help and exit 0, so a script's typo
+// (`completion nushell`) looked like success. Without arguments it still
+// prints its help.
+func requireSubcommand(c *cobra.Command) {
+	c.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		return usageErrorf("unknown %s command %q: use %s", c.Name(), args[0], orList(names))
+	}
+	c.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
+}
+
+// orList joins names as "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // Main runs hookscope and returns the exit code. It is the only place that

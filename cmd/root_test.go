@@ -58,3 +58,44 @@ func TestReadOnlyCommandsNeedAStore(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownSubcommandIsAUsageError(t *testing.T) {
+	for _, args := range [][]string{{"completion", "nushell"}, {"config", "bogus"}} {
+		io, out, errOut := Test()
+		code := run(io, args)
+		msg := strings.TrimSuffix(errOut.String(), "\n")
+		if code != 2 || strings.Contains(msg, "\n") || strings.Contains(msg, "Usage:") || out.Len() != 0 ||
+			!strings.Contains(msg, "unknown "+args[0]+" command \""+args[1]+"\"") {
+			t.Errorf("hookscope %v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+	// Each names what would have worked.
+	io, _, errOut := Test()
+	run(io, []string{"completion", "nushell"})
+	if !strings.Contains(errOut.String(), "bash, fish, powershell or zsh") {
+		t.Errorf("completion nushell: %q", errOut)
+	}
+	// Without arguments they still show their help, as before.
+	for _, args := range [][]string{{"completion"}, {"config"}} {
+		io, out, _ := Test()
+		if code := run(io, args); code != 0 || !strings.Contains(out.String(), "Available Commands:") {
+			t.Errorf("hookscope %v: exit %d\n%s", args, code, out)
+		}
+	}
+}
+
+// TestRootHelpIsShort: bare hookscope's help lists commands and global
+// flags; listen's flags stay on listen --help (and still work bare).
+func TestRootHelpIsShort(t *testing.T) {
+	t.Parallel()
+	io, out, _ := Test()
+	if code := run(io, []string{"--help"}); code != 0 || strings.Contains(out.String(), "--forward-to") ||
+		!strings.Contains(out.String(), "--db") || !strings.Contains(out.String(), "--version") {
+		t.Errorf("hookscope --help:\n%s", out)
+	}
+	io, out, _ = Test()
+	if code := run(io, []string{"listen", "--help"}); code != 0 || !strings.Contains(out.String(), "--forward-to") ||
+		!strings.Contains(out.String(), "--routes FILE ") || strings.Contains(out.String(), "--authtoken hookscope") {
+		t.Errorf("hookscope listen --help:\n%s", out)
+	}
+}

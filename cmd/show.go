@@ -1,14 +1,13 @@
 package cmd
 
 import (
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/forward"
+	"github.com/hookscope/hookscope/inspect/jsonview"
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/tui/styles"
 	"github.com/spf13/cobra"
@@ -65,11 +64,9 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 		return err
 	}
 	if o.json {
-		enc := newJSONEncoder(f.IO.Out)
+		enc := jsonview.NewEncoder(f.IO.Out)
 		enc.SetIndent("", "  ")
-		m := recordJSON(rec, atts)
-		m["deliveries"] = deliveriesJSON(dels)
-		return enc.Encode(m)
+		return enc.Encode(jsonview.Record(rec, atts, dels))
 	}
 	w := f.IO.Out
 	san := payload.SanitizeLine
@@ -77,6 +74,9 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	fmt.Fprintf(w, "  Received   %s\n", rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000000000 MST"))
 	fmt.Fprintf(w, "  Request    %s %s %s\n", san(rec.Method), san(rec.URI()), san(rec.Proto))
 	fmt.Fprintf(w, "  From       %s\n", san(rec.RemoteAddr))
+	if rec.Relay != "" {
+		fmt.Fprintf(w, "  Via        the team relay, captured by %s (signature judged here)\n", san(rec.Relay))
+	}
 	ev := rec.Event
 	if ev == "" {
 		ev = "-"
@@ -84,7 +84,7 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	fmt.Fprintf(w, "  Event      %s\n", san(ev))
 	fmt.Fprintf(w, "  Signature  %s", rec.Signature.Status.Label())
 	if rec.Signature.Scheme != "" {
-		fmt.Fprintf(w, " (%s)", rec.Signature.Scheme)
+		fmt.Fprintf(w, " (%s)", san(rec.Signature.Scheme))
 	}
 	if rec.Signature.Detail != "" {
 		fmt.Fprintf(w, ": %s", san(rec.Signature.Detail))
@@ -168,23 +168,7 @@ func liveAnswer(a *inspect.Attempt) string {
 
 // deliveryLine says where one owed delivery stands, for people.
 func deliveryLine(d *inspect.Delivery, now time.Time) string {
-	return fmt.Sprintf("%s → %s  %s", d.Sink, payload.SanitizeLine(d.Target), inspect.DeliverySummary(d, now))
-}
-
-func deliveriesJSON(ds []inspect.Delivery) []map[string]any {
-	out := make([]map[string]any, len(ds))
-	for i, d := range ds {
-		m := map[string]any{"id": d.ID, "sink": d.Sink, "target": d.Target, "state": d.State, "tries": d.Tries,
-			"last_status": d.LastStatus, "last_error": d.LastError, "next_at": nil, "done_at": nil}
-		if !d.NextAt.IsZero() {
-			m["next_at"] = d.NextAt.UTC().Format(time.RFC3339Nano)
-		}
-		if !d.DoneAt.IsZero() {
-			m["done_at"] = d.DoneAt.UTC().Format(time.RFC3339Nano)
-		}
-		out[i] = m
-	}
-	return out
+	return fmt.Sprintf("%s → %s  %s", d.Sink, payload.SanitizeLine(d.Target), payload.SanitizeLine(inspect.DeliverySummary(d, now)))
 }
 
 func attemptLine(a *inspect.Attempt) string {
@@ -227,44 +211,4 @@ func cutLines(s string, n int, id string) string {
 		word = "line"
 	}
 	return strings.Join(lines[:n], "\n") + fmt.Sprintf("\n… %d more %s: hookscope show %s", more, word, id)
-}
-
-// headersJSON lists header lines; a value that is not UTF-8 (legal on the
-// wire) also comes as value_base64, since a JSON string cannot hold it exactly.
-func headersJSON(hs []inspect.Header) []map[string]string {
-	out := make([]map[string]string, len(hs))
-	for i, h := range hs {
-		out[i] = map[string]string{"name": h.Name, "value": h.Value}
-		if !utf8.ValidString(h.Value) {
-			out[i]["value_base64"] = base64.StdEncoding.EncodeToString([]byte(h.Value))
-		}
-	}
-	return out
-}
-
-// recordJSON is `show --json`: the whole record, exact (body base64).
-func recordJSON(r *inspect.Record, atts []inspect.Attempt) map[string]any {
-	m := recordSummaryJSON(r)
-	m["proto"] = r.Proto
-	m["host"] = r.Host
-	m["remote_addr"] = r.RemoteAddr
-	m["headers"] = headersJSON(r.Headers)
-	m["body_base64"] = base64.StdEncoding.EncodeToString(r.Body)
-	sig := map[string]any{"status": r.Signature.Status, "scheme": r.Signature.Scheme, "detail": r.Signature.Detail}
-	if r.Signature.SecretIndex >= 0 {
-		sig["secret_index"] = r.Signature.SecretIndex
-	}
-	m["signature"] = sig
-	list := make([]map[string]any, len(atts))
-	for i, a := range atts {
-		list[i] = map[string]any{"at": a.At.UTC().Format(time.RFC3339Nano), "url": a.URL, "status": a.Status,
-			"latency_ms": float64(a.Latency.Microseconds()) / 1000, "error": a.Error, "replay": a.Replay,
-			"response_headers": headersJSON(a.RespHeaders), "response_body_base64": base64.StdEncoding.EncodeToString(a.RespBody),
-			"provider_timeout": a.TimedOutForProvider, "edited": a.Edited, "delivery_id": a.DeliveryID}
-		if a.Edited {
-			list[i]["sent_body_base64"] = base64.StdEncoding.EncodeToString(a.SentBody)
-		}
-	}
-	m["attempts"] = list
-	return m
 }

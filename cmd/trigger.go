@@ -81,6 +81,7 @@ Exit status: 0 when a delivery got a 2xx, 1 otherwise.`,
 	fs := c.Flags()
 	fs.StringVar(&o.to, "to", "", "send straight to this URL (3000, :3000/webhooks, https://…) instead of the running listen")
 	fs.StringArrayVar(&o.secrets, "secret", nil, "signing secret (env VIDEONEST_WEBHOOK_SECRET); the first is used")
+	addSecretFileFlag(fs, &o.secrets)
 	fs.StringArrayVar(&o.sets, "set", nil, "edit a field before sending: data.status=failed (repeatable)")
 	fs.StringVar(&o.payloadFile, "payload", "", "send this file's bytes (- for stdin) instead of a sample")
 	fs.BoolVar(&o.list, "list", false, "list the events trigger can send")

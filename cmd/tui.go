@@ -30,6 +30,12 @@ func runTUI(ctx context.Context, f *Factory, ready readyInfo, sess *session.Sess
 	if len(secrets) > 0 {
 		opts.SecretMask = mask(secrets[0])
 	}
+	if t := ready.Team; t != nil {
+		opts.Team = t.URL // masked
+		if t.Consumer != "" {
+			opts.Team += " · consumer " + t.Consumer
+		}
+	}
 	if tun.Provider() != tunnel.ProviderNone || warning != "" {
 		opts.Tunnel = tunnelEvents(tun, warning, ready.Path)
 	}

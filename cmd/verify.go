@@ -37,6 +37,7 @@ Exit status: 0 valid, 1 invalid, 2 bad flags or arguments.`,
 		RunE: func(c *cobra.Command, args []string) error { return verifyRun(c, f, o, args) },
 	}
 	c.Flags().StringArrayVar(&o.secrets, "secret", nil, "signing secret; repeat to try several (env VIDEONEST_WEBHOOK_SECRET)")
+	addSecretFileFlag(c.Flags(), &o.secrets)
 	c.Flags().StringVar(&o.sig, "signature", "", "the X-VideoNest-Signature value (hex)")
 	return c
 }

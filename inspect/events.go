@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"strconv"
 	"sync"
 )
 
@@ -11,7 +12,40 @@ const (
 	Captured  EventType = "request"     // a request was committed to the store
 	Forwarded EventType = "forward"     // a delivery to a handler finished
 	StoreFail EventType = "store_error" // a request was answered 503: not stored
+	Team      EventType = "team"        // the team relay's connection or backlog changed
 )
+
+// TeamState is where the team relay stands, as every front end shows it:
+// "team: 12 waiting, NATS unreachable".
+type TeamState struct {
+	Role string // "publish", "subscribe" or "publish+subscribe"
+	// "connecting", "connected", "unreachable", or "error": connected,
+	// but the server refused the stream or consumer (see Detail)
+	State   string
+	Pending int    // captures waiting to be published
+	Detail  string // one sentence when not connected: what failed, that it retries
+}
+
+// Summary is the relay's state in the words every front end uses: "team:
+// 12 waiting to publish, NATS unreachable: …".
+func (t TeamState) Summary() string {
+	b := "team: "
+	if t.Pending > 0 {
+		b += strconv.Itoa(t.Pending) + " waiting to publish, "
+	}
+	switch t.State {
+	case "connected":
+		b += "NATS connected"
+	case "unreachable", "error":
+		b += "NATS " + t.State
+		if t.Detail != "" {
+			b += ": " + t.Detail
+		}
+	default:
+		b += "connecting to NATS"
+	}
+	return b
+}
 
 // Event is what the session tells its front ends (TUI, printers, web). It
 // carries metadata only: a Record without its body and an Attempt without
@@ -22,6 +56,7 @@ type Event struct {
 	Record  *Record  // Captured, Forwarded, StoreFail: the record, Body nil
 	Attempt *Attempt // Forwarded: RespBody nil
 	Err     string   // StoreFail: why the request got a 503
+	Team    *TeamState
 }
 
 // DefaultQueue is how many events a subscriber may fall behind by before

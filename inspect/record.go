@@ -28,8 +28,9 @@ type Record struct {
 	Size       int64 // body size in bytes as announced/received, even when the body was refused
 
 	// Refused is the error status hookscope answered with instead of
-	// passing the request on: 413 (too large) and 400 (ambiguous framing)
-	// are decided before the body is read, so no body is kept; 401
+	// passing the request on: 413 (too large), 400 (ambiguous framing)
+	// and 505 (an h2c preface) are decided before the body is read, so no
+	// body is kept; 401
 	// (--verify-only) and 508 (a forward loop) keep the body as it came.
 	// BodyKept tells which.
 	Refused int
@@ -37,6 +38,11 @@ type Record struct {
 	Event string // see EventOf: where the judging scheme's provider puts it
 
 	Signature signature.Verdict
+
+	// Relay names the hookscope (its instance id) that captured this
+	// request when the team relay brought it here; "" for a capture of
+	// this store's own. A relayed record keeps its publisher's ID.
+	Relay string
 
 	// Filled by store queries: the latest live forward or replay (else
 	// the latest outbox delivery), and whether
@@ -51,7 +57,8 @@ type Record struct {
 	Answered string
 	// Delivery sums up the record's outbox rows: "" when it owes none,
 	// else the least finished of pending, undelivered, delivered.
-	Delivery DeliveryState
+	Delivery    DeliveryState
+	DuplicateOf string // the id of the earlier request with the same body
 }
 
 // Attempt is one delivery of a captured request to a handler: the live
@@ -83,7 +90,11 @@ type Attempt struct {
 // BodyKept reports whether the record holds the request's body as sent:
 // true unless hookscope refused the request before reading it.
 func (r *Record) BodyKept() bool {
-	return r.Refused != http.StatusRequestEntityTooLarge && r.Refused != http.StatusBadRequest
+	switch r.Refused {
+	case http.StatusRequestEntityTooLarge, http.StatusBadRequest, http.StatusHTTPVersionNotSupported:
+		return false
+	}
+	return true
 }
 
 // SizeLabel is the body's size as every view shows it: "171 B"; for a

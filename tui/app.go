@@ -55,6 +55,7 @@ type Options struct {
 	LocalURL, PublicURL string                     // PublicURL "" when there is no tunnel
 	Tunnel              <-chan inspect.TunnelEvent // nil when there is no tunnel
 	Targets             []string                   // forward targets; empty when not forwarding
+	Team                string                     // the team relay's server and consumer; "" without one
 
 	// Health probes the forward target; nil means nothing to probe.
 	Health func(ctx context.Context) error
@@ -128,7 +129,7 @@ func newModel(ctx context.Context, o Options) Model {
 		o: o, ctx: ctx, keys: k, st: st,
 		header: header.New(st, header.Config{
 			LocalURL: o.LocalURL, PublicURL: o.PublicURL, HasTunnel: o.Tunnel != nil,
-			Targets: o.Targets, HasHealth: o.Health != nil, SecretMask: o.SecretMask,
+			Targets: o.Targets, HasHealth: o.Health != nil, SecretMask: o.SecretMask, Team: o.Team,
 		}),
 		list:      list.New(ctx, o.Backend, k, st, o.Now),
 		detail:    detail.New(ctx, o.Backend, k, st, o.Now, o.SecretMask),

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -172,6 +174,17 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if r.Method == "PRI" && r.RequestURI == "*" {
+		// An HTTP/2 cleartext preface: the client waits for frames an
+		// HTTP/1.1 answer is not. Say so, and record that it came.
+		rec.Refused = http.StatusHTTPVersionNotSupported
+		rec.Signature = signature.Verdict{Status: signature.Unchecked, SecretIndex: -1, Detail: "refused: HTTP/2 cleartext (h2c) preface"}
+		w.Header().Set("Connection", "close")
+		depart()
+		e.refuse(w, r, rec, http.StatusHTTPVersionNotSupported, "hookscope captures HTTP/1.1; send webhooks over HTTP/1.1 (or HTTPS through the tunnel)")
+		return
+	}
+
 	rc := http.NewResponseController(w)
 	body, held, tooBig, err := e.readBody(r.Context(), &idleReader{r: r.Body, rc: rc, end: time.Now().Add(BodyTimeout)}, r.ContentLength, e.cfg.MaxBody)
 	defer e.budget.release(held)
@@ -202,6 +215,11 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		w.Header().Set("Retry-After", "5")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": msg, "stored": false})
+		// The sender is still uploading: closing now would reset the
+		// connection and take the 503 with it. Read the rest into nothing
+		// (no memory, the same deadlines) so the answer arrives.
+		rc.Flush()
+		io.Copy(io.Discard, io.LimitReader(&idleReader{r: r.Body, rc: rc, end: time.Now().Add(BodyTimeout)}, e.cfg.MaxBody))
 		return
 	}
 	if err != nil {
@@ -212,6 +230,16 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Body = body
+	// Trailer fields (after a chunked body) are kept after the header
+	// lines, rather than dropped: net/http gives them as a map, so they
+	// come sorted by name.
+	if len(r.Trailer) > 0 {
+		for _, k := range slices.Sorted(maps.Keys(r.Trailer)) {
+			for _, v := range r.Trailer[k] {
+				rec.Headers = append(rec.Headers, inspect.Header{Name: k, Value: v})
+			}
+		}
+	}
 	rec.Size = int64(len(body))
 	rec.Signature = signature.Judge(e.cfg.Schemes, e.cfg.Provider, r.Header, body, e.cfg.Secrets)
 	rec.Event = inspect.EventOf(rec.Signature.Scheme, rec.Headers, body)
@@ -240,12 +268,14 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The handler's answer is what the sender waits for: send while the
 		// row commits instead of after. A failed commit still answers 503,
 		// and the handler has then seen a copy, as with any provider retry.
-		rec.ID = e.cfg.Store.NewID(rec.ReceivedAt)
 		sent = make(chan *forward.Result, 1)
 		// The sender hanging up must not cancel the delivery: the webhook
-		// is stored, and the handler should still see it.
+		// is stored, and the handler should still see it. The forward gets
+		// its own copy: the store sets the id (and may change it on a
+		// clash) while the forward reads the record.
 		ctx := context.WithoutCancel(r.Context())
-		go func() { sent <- e.fwd.Send(ctx, rec, live, false) }()
+		cp := *rec
+		go func() { sent <- e.fwd.Send(ctx, &cp, live, false) }()
 	}
 
 	depart()
@@ -271,6 +301,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if sent != nil {
 		res := <-sent
+		res.Attempt.RequestID = rec.ID
 		e.fwd.Record(rec, res.Attempt)
 		if endpointCheck(rec, res.Attempt) {
 			e.answerCheck(w, r, rec)
@@ -412,11 +443,18 @@ func (e *Engine) readBody(ctx context.Context, rd io.Reader, declared, max int64
 	}
 	limit := max + 1 // room to notice a body past max
 	if declared >= 0 {
-		limit = declared + 1 // room to read the EOF without growing
+		limit = declared
 	}
 	grow := func(want int64) bool {
 		want = min(want, limit)
-		if !e.budget.acquire(ctx, want-int64(cap(body)), want, budgetWait) {
+		// Judged by what it declares, not by what has come: a body that
+		// declares more than 64 KiB never takes the small bodies' reserve,
+		// however little of it has arrived.
+		total := want
+		if declared > total {
+			total = declared
+		}
+		if !e.budget.acquire(ctx, want-int64(cap(body)), total, budgetWait) {
 			return false
 		}
 		held += want - int64(cap(body))
@@ -431,11 +469,33 @@ func (e *Engine) readBody(ctx context.Context, rd io.Reader, declared, max int64
 	for {
 		if len(body) == cap(body) {
 			if int64(len(body)) >= limit {
-				break
+				break // all that was declared, or past max
+			}
+			// The body may end here: look before taking more room, so
+			// one of exactly 64 KiB stays of webhook size (budget's
+			// reserve).
+			var one [1]byte
+			n, rerr := rd.Read(one[:])
+			if n == 0 {
+				if rerr == io.EOF {
+					break
+				}
+				if rerr != nil {
+					return body, held, false, rerr
+				}
+				continue
 			}
 			if !grow(2 * int64(cap(body))) {
 				return body, held, false, errNoRoom
 			}
+			body = append(body, one[0])
+			if rerr == io.EOF {
+				break
+			}
+			if rerr != nil {
+				return body, held, false, rerr
+			}
+			continue
 		}
 		n, rerr := rd.Read(body[len(body):cap(body)])
 		body = body[:len(body)+n]

@@ -20,6 +20,9 @@ func NewServer(h http.Handler, writeTimeout time.Duration) *http.Server {
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    wire.MaxHeaderBytes,
-		ConnContext:       wire.ConnContext,
+		// OPTIONS * is a request like any other here: captured, not
+		// answered by net/http behind the capture's back.
+		DisableGeneralOptionsHandler: true,
+		ConnContext:                  wire.ConnContext,
 	}
 }

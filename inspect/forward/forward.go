@@ -56,18 +56,14 @@ type Options struct {
 	ProviderTimeout time.Duration
 }
 
-// Forwarder sends requests to handlers over a pooled, keep-alive Transport.
+// Forwarder sends requests to handlers over pooled keep-alive connections,
+// headers in the order and spelling they were captured in.
 type Forwarder struct {
-	o Options
-	// A bare Transport rather than an http.Client: the handler's redirect is
-	// its answer, so the client's redirect machinery (which clones every
-	// request's headers up front, in case it follows one) is pure cost.
-	tr *http.Transport
+	o  Options
+	h1 *h1
 }
 
-// New builds a Forwarder. The Transport keeps many idle connections per
-// host: the default keeps two, which under 16 concurrent webhooks means
-// dialling a new connection for most of them.
+// New builds a Forwarder.
 func New(o Options) *Forwarder {
 	if o.ProviderTimeout <= 0 {
 		o.ProviderTimeout = ProviderTimeout
@@ -76,19 +72,7 @@ func New(o Options) *Forwarder {
 	if o.Timeout > 0 && o.Timeout < dialTimeout {
 		dialTimeout = o.Timeout
 	}
-	tr := &http.Transport{
-		Proxy:                 nil, // a localhost handler is never reached through a proxy
-		DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          512,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		// Byte-exact: never add Accept-Encoding nor decompress the answer.
-		DisableCompression: true,
-		TLSClientConfig:    &tls.Config{InsecureSkipVerify: o.SkipVerify},
-	}
-	return &Forwarder{o: o, tr: tr}
+	return &Forwarder{o: o, h1: newH1(dialTimeout, o.SkipVerify)}
 }
 
 // Targets returns where a request with this event goes: every route whose
@@ -109,7 +93,7 @@ func (f *Forwarder) Targets(event string) []Target {
 // Close drops idle connections. Deliveries owed to the outbox are not
 // waited for: they survive in the store.
 func (f *Forwarder) Close() {
-	f.tr.CloseIdleConnections()
+	f.h1.closeIdle()
 }
 
 // Result is one delivery's outcome: the attempt as recorded plus what is
@@ -118,6 +102,7 @@ type Result struct {
 	Attempt *inspect.Attempt
 	Header  http.Header
 	Body    []byte // the whole answer (up to 10 MiB), not just the stored cap
+	Cut     bool   // the answer was longer than 10 MiB and Body holds its start
 }
 
 // Plan says where a captured request goes: live is the URL whose answer
@@ -182,6 +167,9 @@ func relay(w http.ResponseWriter, rec *inspect.Record, res *Result) {
 		}
 		h[k] = vs
 	}
+	if res.Cut {
+		h.Set("X-Hookscope-Cut", "the handler's answer was longer than 10 MiB; this is its start")
+	}
 	h.Set("Content-Length", strconv.Itoa(len(res.Body)))
 	w.WriteHeader(a.Status)
 	w.Write(res.Body)
@@ -197,55 +185,35 @@ func (f *Forwarder) Send(ctx context.Context, rec *inspect.Record, url string, r
 		ctx, cancel = context.WithTimeout(ctx, f.o.Timeout)
 		defer cancel()
 	}
-	req, err := buildRequest(ctx, rec, url, f.o.Via)
-	if err != nil {
-		a.Error = err.Error()
+	u, err := neturl.Parse(url)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		a.Error = fmt.Sprintf("cannot send to %q: not an http(s) URL", url)
 		return res
 	}
+	ip, _, _ := net.SplitHostPort(rec.RemoteAddr)
+	lines := headerLines(rec.Headers, ip, rec.Host, f.o.Via, u)
 	start := time.Now()
-	resp, err := f.roundTrip(req)
+	resp, body, cut, err := f.h1.do(ctx, rec.Method, u, lines, rec.Body)
 	if err == nil {
-		var body []byte
-		body, err = readAnswer(resp.Body, resp.ContentLength)
-		resp.Body.Close()
-		if err == nil {
-			a.Status = resp.StatusCode
-			res.Header = resp.Header
-			res.Body = body
-			a.RespHeaders = headerList(resp.Header)
-			a.RespBody = body
-			if len(body) > MaxStoredResponse {
-				// A copy: a slice would keep the whole answer (up to 10 MiB)
-				// alive for as long as the store queue or a front end holds
-				// the attempt.
-				a.RespBody = bytes.Clone(body[:MaxStoredResponse])
-			}
+		a.Status = resp.StatusCode
+		res.Header = resp.Header
+		res.Body = body
+		res.Cut = cut
+		a.RespHeaders = headerList(resp.Header)
+		a.RespBody = body
+		if len(body) > MaxStoredResponse {
+			// A copy: a slice would keep the whole answer (up to 10 MiB)
+			// alive for as long as the store queue or a front end holds
+			// the attempt.
+			a.RespBody = bytes.Clone(body[:MaxStoredResponse])
 		}
 	}
 	a.Latency = time.Since(start)
 	if err != nil {
-		a.Error = describe(err, url, f.o.Timeout)
+		a.Error = describe(&neturl.Error{Op: rec.Method, URL: u.Redacted(), Err: err}, url, f.o.Timeout)
 	}
 	a.TimedOutForProvider = a.Latency > f.o.ProviderTimeout
 	return res
-}
-
-// roundTrip sends req as http.Client.Do would with redirects off. Errors
-// come wrapped in *url.Error, and a plain-HTTP answer to TLS is named as
-// such, as the client does: describe words what it unwraps.
-func (f *Forwarder) roundTrip(req *http.Request) (*http.Response, error) {
-	if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
-		pw, _ := u.Password()
-		req.SetBasicAuth(u.Username(), pw)
-	}
-	resp, err := f.tr.RoundTrip(req)
-	if err == nil {
-		return resp, nil
-	}
-	if tlsErr, ok := err.(tls.RecordHeaderError); ok && string(tlsErr.RecordHeader[:]) == "HTTP/" {
-		err = http.ErrSchemeMismatch
-	}
-	return nil, &neturl.Error{Op: req.Method, URL: req.URL.Redacted(), Err: err}
 }
 
 // readAnswer reads at most maxRelayedResponse bytes of a body whose length
@@ -272,93 +240,6 @@ func readAnswer(body io.Reader, declared int64) ([]byte, error) {
 			b = append(b, 0)[:len(b)]
 		}
 	}
-}
-
-// buildRequest recreates the captured request for url: same method, body
-// and header names/values, hop-by-hop headers dropped (RFC 9110 §7.6.1),
-// X-Forwarded-* added.
-func buildRequest(ctx context.Context, rec *inspect.Record, url, via string) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, rec.Method, url, bytes.NewReader(rec.Body))
-	if err != nil {
-		return nil, fmt.Errorf("cannot build the request for %s: %v", url, err)
-	}
-	req.ContentLength = int64(len(rec.Body))
-	if len(rec.Body) == 0 {
-		req.Body = http.NoBody
-	}
-	// Each name canonicalised once (on the stack for a usual request), and
-	// the Connection tokens split once, not once per header.
-	var canonBuf [24]string
-	canons := canonBuf[:0]
-	var named []string
-	kept := 0
-	for _, h := range rec.Headers {
-		canon := textproto.CanonicalMIMEHeaderKey(h.Name)
-		canons = append(canons, canon)
-		switch {
-		case canon == "Connection":
-			named = appendConnectionTokens(named, h.Value)
-		case canon == "Host", canon == "Content-Length", hopByHop(canon, nil):
-		default:
-			kept++
-		}
-	}
-	// A map sized for about what goes in (past 8 entries a map costs a
-	// table, not one group), and one backing array for the values (a name
-	// seen twice grows its own slice), as net/textproto does when it reads
-	// a request. 4: User-Agent and X-Forwarded-*.
-	req.Header = make(http.Header, kept+4)
-	vals := make([]string, 0, len(rec.Headers)+4)
-	set := func(key, v string) {
-		vals = append(vals, v) // never past cap: one per header, plus the 4
-		req.Header[key] = vals[len(vals)-1 : len(vals) : len(vals)]
-	}
-	hasUA := false
-	for i, h := range rec.Headers {
-		canon := canons[i]
-		key := h.Name // keep the sender's spelling: the map key is written as is
-		switch {
-		case canon == "Host", canon == "Content-Length":
-			continue // set from the target and the body
-		case hopByHop(canon, named):
-			continue
-		case canon == "User-Agent":
-			hasUA = true
-			key = canon // net/http looks this one up by its canonical name
-		}
-		if prior, ok := req.Header[key]; ok {
-			req.Header[key] = append(prior, h.Value)
-		} else {
-			set(key, h.Value)
-		}
-	}
-	if !hasUA {
-		// Present but empty: net/http then sends no User-Agent rather than its own.
-		set("User-Agent", "")
-	}
-	if ip, _, err := net.SplitHostPort(rec.RemoteAddr); err == nil {
-		if prior := req.Header.Get("X-Forwarded-For"); prior != "" {
-			set("X-Forwarded-For", prior+", "+ip)
-		} else {
-			set("X-Forwarded-For", ip)
-		}
-	}
-	if req.Header.Get("X-Forwarded-Host") == "" && rec.Host != "" {
-		set("X-Forwarded-Host", rec.Host)
-	}
-	if req.Header.Get("X-Forwarded-Proto") == "" {
-		set("X-Forwarded-Proto", "http")
-	}
-	if via != "" {
-		// RFC 9110 §7.6.3: a proxy appends itself, so a request that comes
-		// back to this hookscope is known for a loop.
-		if prior := req.Header.Get("Via"); prior != "" {
-			set("Via", prior+", 1.1 "+via)
-		} else {
-			set("Via", "1.1 "+via)
-		}
-	}
-	return req, nil
 }
 
 // hopByHop reports headers that describe one connection, not the message:
@@ -425,7 +306,7 @@ func describe(err error, url string, timeout time.Duration) string {
 		return fmt.Sprintf("the handler at %s did not answer within %s (--forward-timeout)", url, timeout)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Sprintf("the handler at %s refused the connection (is it running?)", url)
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Sprintf("the handler at %s closed the connection without an answer", url)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Sprintf("the handler at %s did not answer within %s (--forward-timeout)", url, timeout)

@@ -2,6 +2,8 @@ package forward
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -81,6 +83,9 @@ type DelivererOptions struct {
 	// ProbeEvery is how often a target that gave no answer is probed.
 	ProbeEvery time.Duration
 	Now        func() time.Time
+	// Worker names this deliverer among the processes sharing the store:
+	// only one of them works the outbox at a time.
+	Worker string
 }
 
 // Deliverer works off the outbox: it reads each due row's body from the
@@ -88,10 +93,12 @@ type DelivererOptions struct {
 // commit, retries on the schedule, tries again at once when a down target's
 // probe sees it come back, and gives up after Retry.Max tries. Rows left
 // in flight when it stops are tried again on the next start: at least
-// once, never lost.
+// once, never lost. Of the processes sharing a store, one works the
+// outbox at a time (LeaseOutbox).
 type Deliverer struct {
-	o    DelivererOptions
-	wake chan struct{}
+	o     DelivererOptions
+	wake  chan struct{}
+	sinks []string // the sinks it runs: the only rows it looks at
 
 	mu       sync.Mutex
 	inflight map[int64]bool
@@ -115,7 +122,19 @@ func NewDeliverer(o DelivererOptions) *Deliverer {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Deliverer{o: o, wake: make(chan struct{}, 1), inflight: map[int64]bool{},
+	if o.Worker == "" {
+		var b [8]byte
+		rand.Read(b[:])
+		o.Worker = hex.EncodeToString(b[:])
+	}
+	sinks := []string{}
+	for name := range o.Sinks {
+		sinks = append(sinks, name)
+	}
+	if len(sinks) == 0 {
+		sinks = []string{""} // runs none: no row is its
+	}
+	return &Deliverer{o: o, wake: make(chan struct{}, 1), sinks: sinks, inflight: map[int64]bool{},
 		down: map[downKey]bool{}, sems: map[downKey]chan struct{}{}}
 }
 
@@ -132,17 +151,24 @@ func (d *Deliverer) Wake() {
 func (d *Deliverer) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	// A new start is the moment a user expects the backlog to flow: every
-	// pending row is due now, whatever its schedule said.
-	if _, err := d.o.Store.DueNow(ctx, d.o.Now()); err != nil && ctx.Err() == nil {
-		return err
-	}
+	defer d.o.Store.ReleaseOutbox(context.WithoutCancel(ctx), d.o.Worker)
 	probe := time.NewTicker(d.o.ProbeEvery)
 	defer probe.Stop()
+	leading := false
 	for {
-		d.dispatch(ctx, &wg)
+		lead, err := d.o.Store.LeaseOutbox(ctx, d.o.Worker, d.o.Now(), workerStale)
+		if err == nil && lead && !leading {
+			// Taking the outbox (a new start, or another process gone) is
+			// the moment a user expects the backlog to flow: every pending
+			// row is due now, whatever its schedule said.
+			d.o.Store.DueNow(ctx, d.o.Now())
+		}
+		leading = err == nil && lead
+		if leading {
+			d.dispatch(ctx, &wg)
+		}
 		wait := d.o.ProbeEvery
-		if at, ok, err := d.o.Store.NextDue(ctx); err == nil && ok {
+		if at, ok, err := d.o.Store.NextDue(ctx, d.sinks...); leading && err == nil && ok {
 			if w := at.Sub(d.o.Now()); w > 0 && w < wait {
 				wait = w
 			}
@@ -155,28 +181,42 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		case <-d.wake:
 		case <-t.C:
 		case <-probe.C:
-			d.probeDown(ctx)
+			if leading {
+				d.probeDown(ctx)
+			}
 		}
 		t.Stop()
 	}
 }
+
+// workerStale is how old the outbox worker's heartbeat may get before
+// another process takes over; a worker beats every ProbeEvery.
+const workerStale = 10 * time.Second
 
 // dispatch starts a try for every due row not already in flight, up to
 // MaxInFlight.
 func (d *Deliverer) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	d.mu.Lock()
 	n := len(d.inflight)
+	// A row in flight while Due reads may finish before the loop below
+	// looks: Due's copy still says pending, and sending it again would
+	// deliver it twice. Its finish wakes the next dispatch, which reads
+	// its new state.
+	busy := make(map[int64]bool, n)
+	for id := range d.inflight {
+		busy[id] = true
+	}
 	d.mu.Unlock()
 	if n >= d.o.MaxInFlight {
 		return
 	}
-	due, err := d.o.Store.Due(ctx, d.o.Now(), d.o.MaxInFlight+n)
+	due, err := d.o.Store.Due(ctx, d.o.Now(), d.o.MaxInFlight+n, d.sinks...)
 	if err != nil {
 		return
 	}
 	for _, row := range due {
 		d.mu.Lock()
-		if d.inflight[row.ID] || len(d.inflight) >= d.o.MaxInFlight {
+		if busy[row.ID] || d.inflight[row.ID] || len(d.inflight) >= d.o.MaxInFlight {
 			d.mu.Unlock()
 			continue
 		}
@@ -257,13 +297,33 @@ func (d *Deliverer) try(ctx context.Context, row inspect.Delivery) {
 	// Marked down only once the row's next try is committed, so a probe
 	// that sees the target back always finds the row to bring forward.
 	if a.Status == 0 && row.State == inspect.Pending && sink.Probe != nil {
-		d.mu.Lock()
-		d.down[downKey{row.Sink, row.Target}] = true
-		d.mu.Unlock()
+		d.markIfDown(ctx, sink, downKey{row.Sink, row.Target})
 	}
 	if d.o.Bus != nil {
 		d.o.Bus.Publish(inspect.Event{Type: inspect.Forwarded, Record: rec, Attempt: a})
 	}
+}
+
+// markIfDown marks k down when its probe fails now. A target that got no
+// answer but still accepts connections (a hung handler, one that drops the
+// request) is not down: the probe would call it back at once, every
+// second, and spend its tries in seconds instead of on the schedule.
+func (d *Deliverer) markIfDown(ctx context.Context, sink Sink, k downKey) {
+	d.mu.Lock()
+	down := d.down[k]
+	d.mu.Unlock()
+	if down {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	err := sink.Probe(pctx, k.target)
+	cancel()
+	if err == nil {
+		return
+	}
+	d.mu.Lock()
+	d.down[k] = true
+	d.mu.Unlock()
 }
 
 // probeDown asks each down target whether it is back, and brings its

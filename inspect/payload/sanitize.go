@@ -79,6 +79,8 @@ func runeSafe(r rune, n int) bool {
 		return false
 	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069: // bidi embeddings, overrides, isolates
 		return false
+	case r == 0x200e, r == 0x200f, r == 0x061c: // LRM, RLM, ALM: reorder neutral characters around them
+		return false
 	}
 	return true
 }

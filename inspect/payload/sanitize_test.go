@@ -23,6 +23,7 @@ func TestSanitize(t *testing.T) {
 		{"C1 range ends", "\u0080\u009f\u00a0", `\u0080\u009f` + "\u00a0", `\u0080\u009f` + "\u00a0"},
 		{"NUL BEL BS DEL", "\x00\x07\x08\x7f", `\x00\x07\x08\x7f`, `\x00\x07\x08\x7f`},
 		{"bidi overrides (Trojan Source)", "admin\u202e\u2066txt.exe\u2069\u202c", `admin\u202e\u2066txt.exe\u2069\u202c`, `admin\u202e\u2066txt.exe\u2069\u202c`},
+		{"bidi marks LRM RLM ALM", "a\u200eb\u200fc\u061cd", `a\u200eb\u200fc\u061cd`, `a\u200eb\u200fc\u061cd`},
 		{"bidi neighbours kept", "\u2029\u202f\u2065\u206a", "\u2029\u202f\u2065\u206a", "\u2029\u202f\u2065\u206a"},
 		{"invalid UTF-8", "a\xffb\xc3", `a\xffb\xc3`, `a\xffb\xc3`},
 		{"encoded surrogate is invalid", "\xed\xa0\x80", `\xed\xa0\x80`, `\xed\xa0\x80`},
@@ -52,5 +53,19 @@ func TestSanitizeCleanDoesNotAllocate(t *testing.T) {
 	line := "application/json; charset=utf-8"
 	if n := testing.AllocsPerRun(100, func() { _ = payload.SanitizeLine(line) }); n != 0 {
 		t.Errorf("SanitizeLine of clean input: %v allocs, want 0", n)
+	}
+}
+
+func TestEscapeJSONText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"a":"plain é 日本"}`, `{"a":"plain é 日本"}`},
+		{"{\"a\":\"\u009b2J\"}", `{"a":"\u009b2J"}`},
+		{"{\"a\":\"x\u202ey\u2066z\"}", `{"a":"x\u202ey\u2066z"}`},
+		{"{\"a\":\"\u200e\u200f\u061c\"}", `{"a":"\u200e\u200f\u061c"}`},
+	}
+	for _, tt := range tests {
+		if got := string(payload.EscapeJSONText([]byte(tt.in))); got != tt.want {
+			t.Errorf("EscapeJSONText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

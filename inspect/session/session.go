@@ -20,6 +20,7 @@ import (
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/forward"
+	"github.com/hookscope/hookscope/inspect/relay"
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/hookscope/hookscope/inspect/wire"
@@ -48,6 +49,10 @@ type Config struct {
 	// Fallback is the config's forward-to, the last place a replay goes.
 	Fallback string
 
+	// Relay, when set, publishes captures to the team's NATS stream and/or
+	// stores the team's captures here; the session fills in the rest.
+	Relay *relay.Options
+
 	// Retention, when set, deletes captures older than this in the
 	// background (at start, then every RetentionEvery).
 	Retention time.Duration
@@ -66,6 +71,9 @@ type Session struct {
 	del      *forward.Deliverer
 	replayer *forward.Replayer
 	srv      *http.Server
+	relay    *relay.Relay // nil without --publish/--subscribe
+	relayErr error
+
 	serveErr chan error
 }
 
@@ -78,15 +86,32 @@ func New(cfg Config) *Session {
 	via := "hookscope-" + instanceID()
 	ccfg := capture.Config{Via: via, Store: cfg.Store, Secrets: cfg.Secrets, Schemes: cfg.Schemes, Provider: cfg.Provider,
 		MaxBody: cfg.MaxBody, BodyBudget: cfg.BodyBudget, VerifyOnly: cfg.VerifyOnly, Respond: cfg.Respond}
+	if cfg.Relay != nil {
+		ro := *cfg.Relay
+		ro.Instance, ro.Store, ro.Schemes, ro.Provider, ro.Secrets = via, cfg.Store, cfg.Schemes, cfg.Provider, cfg.Secrets
+		ro.Owed, ro.Wake = s.relayedOwed, func() { s.del.Wake() }
+		// cmd checked the options (relay.Check): an error here is Run's.
+		if s.relay, s.relayErr = relay.New(ro); s.relayErr == nil && ro.Publish {
+			ccfg.Publish = s.relay.Target()
+		}
+	}
 	s.eng = capture.New(ccfg)
 	bus := s.eng.Bus()
 	bus.Queue = cfg.EventQueue
 	s.fwd = forward.New(forward.Options{Targets: cfg.Targets, Routes: cfg.Routes, Timeout: cfg.ForwardTimeout,
 		Ack: cfg.Ack, AppendPath: cfg.AppendPath, SkipVerify: cfg.SkipVerify, Store: cfg.Store, Bus: bus, Via: via})
-	s.del = forward.NewDeliverer(forward.DelivererOptions{Store: cfg.Store, Bus: bus, Retry: cfg.Retry,
+	s.del = forward.NewDeliverer(forward.DelivererOptions{Store: cfg.Store, Bus: bus, Retry: cfg.Retry, Worker: via,
 		Sinks: map[string]forward.Sink{inspect.SinkForward: forward.ForwardSink(s.fwd)}})
-	if s.Forwarding() {
+	switch {
+	case s.Forwarding() && s.relay != nil:
+		s.eng.SetForwarder(s.fwd, func() { s.del.Wake(); s.relay.Wake() })
+	case s.Forwarding():
 		s.eng.SetForwarder(s.fwd, s.del.Wake)
+	case s.relay != nil:
+		s.eng.SetForwarder(nil, s.relay.Wake) // publish rows only
+	}
+	if s.relay != nil {
+		s.relay.SetBus(bus)
 	}
 	secret := ""
 	if len(cfg.Secrets) > 0 {
@@ -105,6 +130,24 @@ func New(cfg Config) *Session {
 	s.srv = capture.NewServer(s.eng, writeTimeout)
 	return s
 }
+
+// relayedOwed is what a capture from the team relay is owed here: a copy
+// to every local handler, from the outbox (NATS, not a provider, waits on
+// it), unless --verify-only refuses it.
+func (s *Session) relayedOwed(rec *inspect.Record) []inspect.Owed {
+	if s.cfg.VerifyOnly && rec.Signature.Status != signature.Valid {
+		return nil
+	}
+	var owed []inspect.Owed
+	for _, t := range s.fwd.Targets(rec.Event) {
+		owed = append(owed, inspect.Owed{Sink: inspect.SinkForward, Target: t.URLFor(rec.Path, rec.Query, s.cfg.AppendPath)})
+	}
+	return owed
+}
+
+// Relay is the team relay, nil when the session has none: its Info for
+// the ready line and its State for a header.
+func (s *Session) Relay() *relay.Relay { return s.relay }
 
 // Forwarding reports whether captures go to a handler.
 func (s *Session) Forwarding() bool { return len(s.cfg.Targets) > 0 || len(s.cfg.Routes) > 0 }
@@ -126,6 +169,9 @@ func (s *Session) Serve(l net.Listener, essential bool) {
 // then stops: requests in flight get ShutdownGrace to finish, deliveries
 // in flight are cancelled (and go out again on the next start).
 func (s *Session) Run(ctx context.Context) error {
+	if s.relayErr != nil {
+		return s.relayErr
+	}
 	dctx, stopDeliveries := context.WithCancel(context.WithoutCancel(ctx))
 	delDone := make(chan error, 1)
 	go func() { delDone <- s.del.Run(dctx) }()
@@ -134,6 +180,11 @@ func (s *Session) Run(ctx context.Context) error {
 		go func() { s.prune(dctx); close(pruneDone) }()
 	} else {
 		close(pruneDone)
+	}
+	var relDone chan error // nil, so never ready, without a relay
+	if s.relay != nil {
+		relDone = make(chan error, 1)
+		go func() { relDone <- s.relay.Run(dctx) }()
 	}
 	var runErr error
 	select {
@@ -144,6 +195,11 @@ func (s *Session) Run(ctx context.Context) error {
 		if err != nil {
 			runErr = fmt.Errorf("the outbox stopped: %w", err)
 		}
+	case err := <-relDone:
+		relDone <- err
+		if err != nil {
+			runErr = fmt.Errorf("the team relay stopped: %w", err)
+		}
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
@@ -153,6 +209,9 @@ func (s *Session) Run(ctx context.Context) error {
 	stopDeliveries()
 	<-delDone
 	<-pruneDone
+	if relDone != nil {
+		<-relDone
+	}
 	s.fwd.Close()
 	return runErr
 }
@@ -207,6 +266,11 @@ func (s *Session) List(ctx context.Context, q inspect.Query) ([]inspect.Record, 
 
 func (s *Session) Count(ctx context.Context, q inspect.Query) (int, error) {
 	return s.cfg.Store.Count(ctx, q)
+}
+
+// Resolve turns an id or a unique prefix of one into the full id.
+func (s *Session) Resolve(ctx context.Context, prefix string) (string, error) {
+	return s.cfg.Store.Resolve(ctx, prefix)
 }
 
 func (s *Session) Get(ctx context.Context, id string) (*inspect.Record, error) {

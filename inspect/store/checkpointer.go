@@ -26,7 +26,9 @@ func (s *Store) checkpointer() {
 	for {
 		select {
 		case <-t.C:
-			if s.dirty.Swap(false) {
+			// A new reader connection would open whatever file is at
+			// the path now: never checkpoint into a replacement.
+			if s.dirty.Swap(false) && s.sameFile() == nil {
 				s.checkpoint()
 			}
 		case <-s.done:

@@ -1,7 +1,9 @@
 package store
 
 import (
-	"hash/crc32"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
 )
 
 // VideoNest re-sends a delivery it thinks failed (after 1, 5 and 30 min),
@@ -20,29 +22,48 @@ type dupIndex struct {
 	next   int
 }
 
-// BodyHash fingerprints a body so re-sent deliveries can be spotted. Two
-// CRC-32s (both done in hardware) make 64 bits: a spotted duplicate is a
-// hint on the screen, not a security decision, and this runs per capture
-// at a tenth of SHA-256's cost.
+// BodyHash fingerprints a body so re-sent deliveries can be spotted: the
+// first 64 bits of its SHA-256, to fit the store's integer column. The
+// sender chooses the body, so a checksum (CRC-32 once) let anyone forge a
+// "re-sent" mark; with SHA-256 a body matching a given capture's 64 bits
+// takes about 2^64 tries. Two bodies crafted to match each other take only
+// 2^32, so a match is also confirmed byte for byte (confirmed) before a row
+// is marked: the mark is a fact, "same body as <id>".
 func BodyHash(b []byte) int64 {
 	if len(b) == 0 {
 		return 0
 	}
-	return int64(uint64(crc32.Checksum(b, castagnoli))<<32 | uint64(crc32.ChecksumIEEE(b)))
+	sum := sha256.Sum256(b)
+	h := int64(binary.BigEndian.Uint64(sum[:8]))
+	if h == 0 {
+		h = 1 // 0 means "no body"
+	}
+	return h
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// check returns the row key of an earlier request whose body hashed to h,
-// or 0.
-func (d *dupIndex) check(s *Store, h int64) int64 {
+// check returns the row key of an earlier request whose body is body (hash
+// h), or 0. q reads inside the writer's transaction, which may hold it.
+func (d *dupIndex) check(s *Store, q *sql.Tx, h int64, body []byte) int64 {
 	if !d.loaded {
 		d.load(s)
 	}
 	if h == 0 {
 		return 0
 	}
-	return d.first[h]
+	key := d.first[h]
+	if key == 0 || !confirmed(q, key, body) {
+		return 0
+	}
+	return key
+}
+
+// confirmed reports whether row key holds exactly body. It runs only when
+// the hashes match, that is for a re-sent delivery: one read of a body as
+// long as the one being written.
+func confirmed(q *sql.Tx, key int64, body []byte) bool {
+	var same bool
+	err := q.QueryRow(`SELECT body = ? FROM requests WHERE id = ?`, body, key).Scan(&same)
+	return err == nil && same
 }
 
 func (d *dupIndex) add(h int64, key int64) {

@@ -147,3 +147,72 @@ func TestCheckStamp(t *testing.T) {
 		t.Errorf("damaged after the stamp: Check = %v", err)
 	}
 }
+
+// TestStampBindsToContent damages the last page of a stamped store and
+// puts its size and mtime back: the stamp no longer matches, so the check
+// runs and refuses the file.
+func TestStampBindsToContent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 0; i < 50; i++ {
+		s.Insert(ctx, rec("/seed", strings.Repeat("c", 3000)))
+	}
+	s.Close()
+	if readStamp(path) != fileState(path) {
+		t.Fatal("no stamp after a clean close")
+	}
+	fi, _ := os.Stat(path)
+	b, _ := os.ReadFile(path)
+	pageSize := int(b[16])<<8 | int(b[17])
+	copy(b[len(b)-pageSize:], bytes.Repeat([]byte{0xde, 0xad}, pageSize/2))
+	os.WriteFile(path, b, 0o600)
+	os.Chtimes(path, fi.ModTime(), fi.ModTime())
+	s, _ = Open(path, Options{})
+	defer s.Close()
+	if err := s.Check(ctx); !errors.Is(err, ErrDamaged) {
+		t.Errorf("damaged under a stamp, size and mtime kept: Check = %v", err)
+	}
+}
+
+// TestStampPassesOnForTheSameFile: a process that trusted a stamp and
+// wrote through SQLite passes the stamp on, so replays in a row do not take
+// turns reading every page; a file swapped in under it gets no stamp.
+func TestStampPassesOnForTheSameFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "h.db")
+	ctx := context.Background()
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Insert(ctx, rec("/first", "{}"))
+	s.Close()
+	s, _ = Open(path, Options{})
+	if err := s.Insert(ctx, rec("/trusting", "{}")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if st := readStamp(path); st != fileState(path) {
+		t.Fatal("a process that trusted a stamp and wrote did not pass it on")
+	}
+
+	// Swapped: another store file moved into place while a process that
+	// trusted the stamp runs. It must not vouch for a file it never saw.
+	other := filepath.Join(dir, "other.db")
+	o, _ := Open(other, Options{})
+	o.Insert(ctx, rec("/other", "{}"))
+	o.Close()
+	s, _ = Open(path, Options{})
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	os.Rename(other, path)
+	s.Close()
+	if st := readStamp(path); st == fileState(path) && st != "" {
+		t.Error("a process vouched for a file swapped in under it")
+	}
+}

@@ -24,8 +24,9 @@ var idEpoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // IDGen hands out monotonically increasing IDs. The counter starts at a
 // random point each millisecond so that two processes writing one store
-// (listen and import, say) are unlikely to collide; the primary key catches
-// the rest.
+// (two listens, or listen and import) rarely collide; when they do, the
+// primary key refuses the second and the writer retries with Skip, so a
+// clash is never the sender's problem.
 type IDGen struct {
 	mu     sync.Mutex
 	lastMS int64
@@ -52,6 +53,16 @@ func (g *IDGen) Next(t time.Time) string {
 	seq := g.seq
 	g.mu.Unlock()
 	return encodeID(ms, seq)
+}
+
+// Skip returns an id after t's that jumps a random stretch of the counter:
+// the id before it clashed with one another process took, and that process
+// may be counting up through the very same values.
+func (g *IDGen) Skip(t time.Time) string {
+	g.mu.Lock()
+	g.seq += randSeq() % 1024
+	g.mu.Unlock()
+	return g.Next(t)
 }
 
 func randSeq() uint32 {

@@ -114,8 +114,17 @@ var migrations = []string{
 	CREATE INDEX outbox_due ON outbox(next_ns) WHERE state = 'pending';
 	ALTER TABLE attempts ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE attempts ADD COLUMN sent_body BLOB;
-	ALTER TABLE attempts ADD COLUMN outbox_id INTEGER NOT NULL DEFAULT 0;`,
-	// 4: what hookscope answered itself, when it did (listen --respond, or
+	ALTER TABLE attempts ADD COLUMN outbox_id INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE outbox_worker (
+		id      INTEGER PRIMARY KEY CHECK (id = 1),
+		token   TEXT NOT NULL,
+		pid     INTEGER NOT NULL,
+		beat_ns INTEGER NOT NULL
+	);`,
+	// 4: a record the team relay brought in names the hookscope that
+	// captured it (its instance id); '' for a capture of this machine's own.
+	`ALTER TABLE requests ADD COLUMN relay TEXT NOT NULL DEFAULT '';`,
+	// 5: what hookscope answered itself, when it did (listen --respond, or
 	// VideoNest's endpoint check while the handler is down); '' otherwise.
 	`ALTER TABLE requests ADD COLUMN answered TEXT NOT NULL DEFAULT '';`,
 }

@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/internal/proc"
 )
 
 // finish is one try of an outbox row: the attempt to record and the row's
@@ -106,17 +109,33 @@ func (s *Store) deliveries(ctx context.Context, q string, args ...any) ([]inspec
 	return out, rows.Err()
 }
 
-// Due returns pending deliveries whose time has come, oldest first, at most
-// limit of them.
-func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]inspect.Delivery, error) {
-	return s.deliveries(ctx, `WHERE o.state = 'pending' AND o.next_ns <= ? ORDER BY o.id LIMIT ?`, now.UnixNano(), limit)
+// Due returns pending deliveries to the given sinks (all when none) whose
+// time has come, oldest first, at most limit of them. A worker names the
+// sinks it runs: rows owed to another sink would fill its window forever.
+func (s *Store) Due(ctx context.Context, now time.Time, limit int, sinks ...string) ([]inspect.Delivery, error) {
+	in, args := sinkFilter(sinks)
+	return s.deliveries(ctx, `WHERE o.state = 'pending' AND o.next_ns <= ?`+in+` ORDER BY o.id LIMIT ?`,
+		append(append([]any{now.UnixNano()}, args...), limit)...)
 }
 
-// NextDue is when the earliest pending delivery is due; ok is false when
-// nothing is pending.
-func (s *Store) NextDue(ctx context.Context) (at time.Time, ok bool, err error) {
+// sinkFilter is the `AND o.sink IN (…)` for a list of sinks, or nothing.
+func sinkFilter(sinks []string) (string, []any) {
+	if len(sinks) == 0 {
+		return "", nil
+	}
+	args := make([]any, len(sinks))
+	for i, s := range sinks {
+		args[i] = s
+	}
+	return ` AND o.sink IN (?` + strings.Repeat(",?", len(sinks)-1) + `)`, args
+}
+
+// NextDue is when the earliest pending delivery to the given sinks (all
+// when none) is due; ok is false when nothing is pending.
+func (s *Store) NextDue(ctx context.Context, sinks ...string) (at time.Time, ok bool, err error) {
 	var ns sql.NullInt64
-	err = s.r.QueryRowContext(ctx, `SELECT min(next_ns) FROM outbox WHERE state = 'pending'`).Scan(&ns)
+	in, args := sinkFilter(sinks)
+	err = s.r.QueryRowContext(ctx, `SELECT min(o.next_ns) FROM outbox o WHERE o.state = 'pending'`+in, args...).Scan(&ns)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("cannot read the outbox: %s", describe(err))
 	}
@@ -179,4 +198,42 @@ func (s *Store) DueNow(ctx context.Context, at time.Time) (int64, error) {
 		return 0, fmt.Errorf("cannot update the outbox: %s", describe(err))
 	}
 	return res.RowsAffected()
+}
+
+// LeaseOutbox makes the caller (token, this process) the one process that
+// works the store's outbox, or keeps it so, and reports whether it is.
+// Every listen on a store runs a deliverer; without one worker, two of
+// them would send the same row. A worker is replaced once its heartbeat
+// is older than stale or its process is gone (killed -9: at once).
+func (s *Store) LeaseOutbox(ctx context.Context, token string, now time.Time, stale time.Duration) (bool, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("cannot take the outbox: %s", describe(err))
+	}
+	defer tx.Rollback()
+	var owner string
+	var pid int
+	var beat int64
+	err = tx.QueryRowContext(ctx, `SELECT token, pid, beat_ns FROM outbox_worker WHERE id = 1`).Scan(&owner, &pid, &beat)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return false, fmt.Errorf("cannot take the outbox: %s", describe(err))
+	case owner != token && now.Sub(time.Unix(0, beat)) < stale && proc.Alive(pid):
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO outbox_worker (id, token, pid, beat_ns) VALUES (1, ?, ?, ?)`,
+		token, os.Getpid(), now.UnixNano()); err != nil {
+		return false, fmt.Errorf("cannot take the outbox: %s", describe(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("cannot take the outbox: %s", describe(err))
+	}
+	return true, nil
+}
+
+// ReleaseOutbox hands the outbox back, so another process takes it at once.
+func (s *Store) ReleaseOutbox(ctx context.Context, token string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM outbox_worker WHERE token = ?`, token)
+	return err
 }

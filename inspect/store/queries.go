@@ -62,10 +62,11 @@ const recordCols = `r.id, r.received_ns, r.method, r.path, r.query, r.proto, r.h
  r.event, r.sig_status, r.sig_scheme, r.sig_detail, r.sig_secret,
  (SELECT a.status FROM attempts a WHERE a.request_id = r.id ORDER BY a.outbox_id = 0 DESC, a.id DESC LIMIT 1),
  (SELECT a.error FROM attempts a WHERE a.request_id = r.id ORDER BY a.outbox_id = 0 DESC, a.id DESC LIMIT 1),
- r.dup_of != 0,
+ r.dup_of,
  (SELECT CASE WHEN count(*) = 0 THEN '' WHEN sum(o.state = 'pending') > 0 THEN 'pending'
    WHEN sum(o.state = 'undelivered') > 0 THEN 'undelivered' ELSE 'delivered' END
   FROM outbox o WHERE o.request_id = r.id),
+ r.relay,
  r.answered`
 
 type scanner interface{ Scan(...any) error }
@@ -77,9 +78,10 @@ func scanRecord(sc scanner, extra ...any) (inspect.Record, error) {
 	var fwdStatus sql.NullInt64
 	var fwdErr sql.NullString
 	var delivery string
+	var dupOf int64
 	dest := []any{&key, &ns, &rec.Method, &rec.Path, &rec.Query, &rec.Proto, &rec.Host, &rec.RemoteAddr,
 		&rec.Size, &rec.Refused, &rec.Event, &status, &scheme, &rec.Signature.Detail, &rec.Signature.SecretIndex,
-		&fwdStatus, &fwdErr, &rec.Duplicate, &delivery, &rec.Answered}
+		&fwdStatus, &fwdErr, &dupOf, &delivery, &rec.Relay, &rec.Answered}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return rec, err
 	}
@@ -91,6 +93,9 @@ func scanRecord(sc scanner, extra ...any) (inspect.Record, error) {
 	rec.ForwardError = fwdErr.String
 	rec.Forwarded = fwdStatus.Valid
 	rec.Delivery = inspect.DeliveryState(delivery)
+	if dupOf != 0 {
+		rec.Duplicate, rec.DuplicateOf = true, idString(dupOf)
+	}
 	return rec, nil
 }
 

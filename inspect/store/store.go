@@ -6,7 +6,6 @@
 package store
 
 import (
-	"context"
 	"database/sql"
 	"encoding/binary"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
@@ -46,6 +46,9 @@ var (
 type Options struct {
 	// MaxBatch caps how many captures share one transaction.
 	MaxBatch int
+	// MaxBatchBytes caps the large rows one transaction carries
+	// (default maxBatchBytes; see batchPlan).
+	MaxBatchBytes int
 }
 
 // Store is an open hookscope database.
@@ -58,6 +61,7 @@ type Store struct {
 	quit     chan struct{}
 	done     chan struct{}
 	maxBatch int
+	maxBytes int
 	once     sync.Once
 	ids      IDGen
 
@@ -65,9 +69,10 @@ type Store struct {
 	commits int64
 	rows    int64
 
-	checkMu sync.Mutex
-	checked bool  // the file passed Check in this process
-	damaged error // set for good once the file is known to be damaged
+	checkMu  sync.Mutex
+	checked  bool  // the file passed Check in this process, or had a stamp
+	verified bool  // the file passed quick_check here, or matched a stamp that did
+	damaged  error // set for good once the file is known to be damaged
 
 	// arriving counts requests a capture handler is working on that have
 	// not reached Insert yet: while there are some, the writer lingers a
@@ -83,6 +88,10 @@ type Store struct {
 	// restartFrames and finishFrames, as fields so a test can shrink them.
 	ckRestart, ckFinish int
 	ckDone              chan struct{}
+	// opened is the file the store opened (see sameFile).
+	opened os.FileInfo
+	// inTx, when set by a test, runs inside each transaction before it commits.
+	inTx func()
 }
 
 // Stats counts the writer's transactions and rows, to show group commit at work.
@@ -102,10 +111,44 @@ type job struct {
 	fin  *finish // an outbox row's attempt and new state
 	hash int64   // rec's body hash, computed by the caller off the writer
 	err  chan error
-	// ctx is the waiter's: once it is done the sender has had its 503, and
-	// committing the row then would only make the provider's retry a
-	// duplicate (after a lock clears, every queued capture would).
-	ctx context.Context
+	// fresh is set when the store chose rec.ID, so it may choose another.
+	fresh bool
+	// state is claimed once, by the writer (the row goes into a
+	// transaction and its waiter waits for the outcome) or by a waiter
+	// giving up first (the row is never written), so a 503 is only ever
+	// given for a row that is not stored.
+	state atomic.Int32
+}
+
+const (
+	jobQueued int32 = iota
+	jobTaken
+	jobAbandoned
+)
+
+// take claims j for a transaction; false means its waiter already gave up.
+func (j *job) take() bool { return j.state.CompareAndSwap(jobQueued, jobTaken) }
+
+// abandon claims j for a waiter that stops waiting; false means the writer
+// has it in a transaction already and the outcome is still to come.
+func (j *job) abandon() bool { return j.state.CompareAndSwap(jobQueued, jobAbandoned) }
+
+// size is what j adds to a transaction, for the batch's byte cap.
+func (j *job) size() int {
+	if j.rec != nil {
+		n := len(j.rec.Body)
+		for _, h := range j.rec.Headers {
+			n += len(h.Name) + len(h.Value)
+		}
+		return n
+	}
+	if j.fin != nil {
+		if j.fin.att == nil {
+			return 0
+		}
+		return len(j.fin.att.RespBody)
+	}
+	return len(j.att.RespBody)
 }
 
 // DefaultPath is $XDG_DATA_HOME/hookscope/hookscope.db (~/.local/share when unset).
@@ -142,6 +185,9 @@ func Open(path string, opt Options) (*Store, error) {
 	if opt.MaxBatch <= 0 {
 		opt.MaxBatch = 512
 	}
+	if opt.MaxBatchBytes <= 0 {
+		opt.MaxBatchBytes = maxBatchBytes
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the store directory %s: %w", filepath.Dir(path), err)
 	}
@@ -151,7 +197,9 @@ func Open(path string, opt Options) (*Store, error) {
 	// Create the file ourselves so it is 0600 from the first byte.
 	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
 		f.Close()
-	} else if !errors.Is(err, os.ErrPermission) {
+	} else if !errors.Is(err, os.ErrPermission) && !errors.Is(err, syscall.EROFS) {
+		// A read-only file or file system is opened all the same: listen
+		// answers 503 until it is writable, then recovers (see reopenWriter).
 		return nil, fmt.Errorf("cannot open the store %s: %w", path, err)
 	}
 	// The checkpointer goroutine copies the WAL into the database in the
@@ -173,12 +221,13 @@ func Open(path string, opt Options) (*Store, error) {
 	r.SetMaxOpenConns(4)
 	s := &Store{path: path, w: w, r: r, jobs: make(chan *job, 4096),
 		quit: make(chan struct{}), done: make(chan struct{}), ckDone: make(chan struct{}), maxBatch: opt.MaxBatch,
-		ckRestart: restartFrames, ckFinish: finishFrames}
+		maxBytes: opt.MaxBatchBytes, ckRestart: restartFrames, ckFinish: finishFrames}
 	if err := s.migrate(); err != nil {
 		w.Close()
 		r.Close()
 		return nil, err
 	}
+	s.rememberFile()
 	// Prepared once: preparing per transaction cost 5% of capture's CPU.
 	if s.insStmt, err = w.Prepare(insertSQL); err == nil {
 		s.attStmt, err = w.Prepare(attemptSQL)
@@ -258,9 +307,11 @@ func (s *Store) Close() error {
 	}
 	// This process checked the file before writing and wrote only through
 	// SQLite: vouch for it, so the next process can skip the check as long
-	// as nobody touches the file meanwhile.
+	// as nobody touches the file meanwhile. Only for the very file it
+	// checked: not one found through an older stamp, nor another file now
+	// at the path.
 	s.checkMu.Lock()
-	vouch := s.checked && s.damaged == nil
+	vouch := s.verified && s.damaged == nil && s.sameFile() == nil
 	s.checkMu.Unlock()
 	if vouch && err == nil {
 		writeStamp(s.path, fileState(s.path))

@@ -136,9 +136,13 @@ func TestListPagingAndFilters(t *testing.T) {
 	// Same body as an earlier request: marked duplicate.
 	all, _ := s.List(ctx, Query{Oldest: true})
 	dups := 0
-	for _, r := range all {
+	for i, r := range all {
 		if r.Duplicate {
 			dups++
+			// Bodies cycle through three: the first of each is ids[i%3].
+			if r.DuplicateOf != ids[i%3] {
+				t.Errorf("%s: duplicate of %q, want %s", r.ID, r.DuplicateOf, ids[i%3])
+			}
 		}
 	}
 	if all[0].Duplicate || dups != 7 {
@@ -369,4 +373,65 @@ func walFrames(t *testing.T, db string) int {
 		t.Fatal(err)
 	}
 	return int(binary.NativeEndian.Uint32(hdr[16:20]))
+}
+
+// Two processes sharing a store whose id generators happen to agree: the
+// second one's ids are taken, and it retries with later ones instead of
+// refusing the webhooks.
+func TestIDClashAcrossStoresIsRetried(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	a, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	at := time.Now()
+	ctx := context.Background()
+	var first []string
+	for i := 0; i < 5; i++ {
+		r := rec(fmt.Sprintf("/a/%d", i), "{}")
+		r.ReceivedAt = at
+		if err := a.Insert(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		first = append(first, r.ID)
+	}
+	// b starts where a started, so its next five ids are a's.
+	b.ids.mu.Lock()
+	k, _ := idNumber(first[0])
+	b.ids.lastMS, b.ids.seq = k>>idSeqBits, uint32(k&(1<<idSeqBits-1))-1
+	b.ids.mu.Unlock()
+	if got := b.NewID(at); got != first[0] {
+		t.Fatalf("test setup: b's next id %s, want a's first %s", got, first[0])
+	}
+	b.ids.mu.Lock()
+	b.ids.seq--
+	b.ids.mu.Unlock()
+	seen := map[string]bool{}
+	for _, id := range first {
+		seen[id] = true
+	}
+	for i := 0; i < 5; i++ {
+		r := rec(fmt.Sprintf("/b/%d", i), "{}")
+		r.ReceivedAt = at
+		if err := b.Insert(ctx, r); err != nil {
+			t.Fatalf("insert %d whose id was taken by the other store: %v, want a retry with another id", i, err)
+		}
+		if seen[r.ID] {
+			t.Fatalf("insert %d reports id %s, which is the other store's row", i, r.ID)
+		}
+		seen[r.ID] = true
+		got, err := b.Get(ctx, r.ID)
+		if err != nil || got.Path != r.Path {
+			t.Fatalf("id %s reported for /b/%d holds %v (%v)", r.ID, i, got, err)
+		}
+		if tm, _ := IDTime(r.ID); tm.Before(at.Truncate(time.Millisecond)) {
+			t.Errorf("retried id %s sorts before its arrival", r.ID)
+		}
+	}
 }

@@ -22,10 +22,11 @@ func (s *Store) NewID(t time.Time) string { return s.ids.Next(t) }
 // owed are the deliveries the record is owed: outbox rows committed in the
 // same transaction, or not at all.
 func (s *Store) Insert(ctx context.Context, rec *inspect.Record, owed ...inspect.Owed) error {
-	if rec.ID == "" {
+	fresh := rec.ID == ""
+	if fresh {
 		rec.ID = s.ids.Next(rec.ReceivedAt)
 	}
-	j := &job{rec: rec, owed: owed, hash: BodyHash(rec.Body), err: make(chan error, 1), ctx: ctx}
+	j := &job{rec: rec, owed: owed, hash: BodyHash(rec.Body), err: make(chan error, 1), fresh: fresh}
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():
@@ -33,17 +34,30 @@ func (s *Store) Insert(ctx context.Context, rec *inspect.Record, owed ...inspect
 	case <-s.quit:
 		return fmt.Errorf("%w: the store is closing", ErrUnavailable)
 	}
+	return s.wait(ctx, j, func(err error) error {
+		return fmt.Errorf("%w: no commit within the deadline (%v)", ErrUnavailable, err)
+	})
+}
+
+// wait returns j's outcome. When ctx ends first, the row is withdrawn if the
+// writer has not taken it yet (gaveUp's error: it will never be written);
+// if it has, the transaction's real outcome is the answer, however late,
+// since "not stored" would then be a lie. maxBatchBytes bounds that wait.
+func (s *Store) wait(ctx context.Context, j *job, gaveUp func(error) error) error {
 	select {
 	case err := <-j.err:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("%w: no commit within the deadline (%v)", ErrUnavailable, ctx.Err())
+		if j.abandon() {
+			return gaveUp(ctx.Err())
+		}
+		return <-j.err
 	}
 }
 
 const insertSQL = `INSERT INTO requests (id, received_ns, method, path, query, proto, host, remote,
- headers, body, size, refused, event, sig_status, sig_scheme, sig_detail, sig_secret, body_hash, dup_of)
- VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+ headers, body, size, refused, event, sig_status, sig_scheme, sig_detail, sig_secret, body_hash, dup_of, relay)
+ VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 // writer is the single goroutine that commits captures. It takes whatever
 // has queued up since the last commit, up to maxBatch, and commits it in one
@@ -51,33 +65,43 @@ const insertSQL = `INSERT INTO requests (id, received_ns, method, path, query, p
 // each request at once.
 func (s *Store) writer() {
 	defer close(s.done)
-	batch := make([]*job, 0, s.maxBatch)
+	p := &batchPlan{jobs: make([]*job, 0, s.maxBatch), maxBytes: s.maxBytes}
 	for {
-		batch = batch[:0]
+		p.start()
+		if len(p.jobs) == 0 {
+			select {
+			case j := <-s.jobs:
+				p.add(j)
+			case <-s.quit:
+				s.drain(p)
+				return
+			}
+		}
+		s.fill(p)
+		s.commitMu.Lock()
+		s.commit(p.jobs)
+		s.commitMu.Unlock()
+	}
+}
+
+// drain commits what was accepted before Close, in batches as usual.
+func (s *Store) drain(p *batchPlan) {
+	for {
 		select {
 		case j := <-s.jobs:
-			batch = append(batch, j)
-		case <-s.quit:
-			// Drain what was accepted before Close.
-			for {
-				select {
-				case j := <-s.jobs:
-					batch = append(batch, j)
-					continue
-				default:
-				}
-				break
-			}
-			if len(batch) > 0 {
-				s.commitMu.Lock()
-				s.commit(batch)
-				s.commitMu.Unlock()
-			}
+			p.held = append(p.held, j)
+			continue
+		default:
+		}
+		break
+	}
+	for {
+		p.start()
+		if len(p.jobs) == 0 {
 			return
 		}
-		s.fill(&batch)
 		s.commitMu.Lock()
-		s.commit(batch)
+		s.commit(p.jobs)
 		s.commitMu.Unlock()
 	}
 }
@@ -88,13 +112,13 @@ func (s *Store) writer() {
 // writer commits at once.
 const maxLinger = 200 * time.Microsecond
 
-func (s *Store) fill(batch *[]*job) {
+func (s *Store) fill(p *batchPlan) {
 	var start time.Time
 	idle := 0
-	for len(*batch) < s.maxBatch {
+	for !p.full(s.maxBatch) {
 		select {
 		case j := <-s.jobs:
-			*batch = append(*batch, j)
+			p.add(j)
 			idle = 0
 			continue
 		default:
@@ -125,6 +149,10 @@ func (s *Store) Arrive() { s.arriving.Add(1) }
 
 func (s *Store) Depart() { s.arriving.Add(-1) }
 
+// errGaveUp is the outcome of a row whose waiter stopped waiting before the
+// writer took it; nobody reads it.
+var errGaveUp = errors.New("withdrawn before its transaction")
+
 func (s *Store) commit(batch []*job) {
 	errs := make([]error, len(batch))
 	err := func() error {
@@ -136,6 +164,9 @@ func (s *Store) commit(batch []*job) {
 		if err := s.Check(ctx); err != nil {
 			return err
 		}
+		if err := s.sameFile(); err != nil {
+			return err
+		}
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -145,8 +176,8 @@ func (s *Store) commit(batch []*job) {
 		for i, j := range batch {
 			var res sql.Result
 			var err error
-			if j.ctx != nil && j.ctx.Err() != nil {
-				errs[i] = j.ctx.Err() // answered 503 already: not stored
+			if !j.take() {
+				errs[i] = errGaveUp // answered 503 already: never stored
 				continue
 			}
 			if j.rec != nil {
@@ -155,13 +186,28 @@ func (s *Store) commit(batch []*job) {
 					errs[i] = fmt.Errorf("%q is not a request id", j.rec.ID)
 					continue
 				}
-				dupOf := s.dups.check(s, j.hash)
-				_, err = recStmt.Exec(recordArgs(key, j.rec, j.hash, dupOf)...)
-				if err == nil {
-					s.dups.add(j.hash, key)
+				dupOf := s.dups.check(s, tx, j.hash, j.rec.Body)
+				if len(j.owed) > 0 {
+					// The record and its outbox rows go in together or not at
+					// all: a record whose deliveries were lost would be
+					// acknowledged and never delivered.
+					if _, err = tx.Exec(`SAVEPOINT owed`); err != nil {
+						tx.Rollback()
+						return err
+					}
 				}
+				key, err = s.execRecord(recStmt, j, key, dupOf)
 				if err == nil && len(j.owed) > 0 {
 					err = insertOwed(tx, key, j.rec.ReceivedAt, j.owed)
+				}
+				if len(j.owed) > 0 {
+					if err != nil {
+						tx.Exec(`ROLLBACK TO owed`)
+					}
+					tx.Exec(`RELEASE owed`)
+				}
+				if err == nil {
+					s.dups.add(j.hash, key)
 				}
 			} else if j.fin != nil {
 				err = finishDelivery(tx, attStmt, j.fin)
@@ -190,6 +236,9 @@ func (s *Store) commit(batch []*job) {
 		if ok == 0 {
 			return tx.Rollback()
 		}
+		if s.inTx != nil {
+			s.inTx()
+		}
 		if err := tx.Commit(); err != nil {
 			s.latchCorrupt(err)
 			return err
@@ -201,6 +250,9 @@ func (s *Store) commit(batch []*job) {
 		s.statMu.Unlock()
 		return nil
 	}()
+	if err != nil {
+		s.afterFailure(err)
+	}
 	for i, j := range batch {
 		e := errs[i]
 		if err != nil {
@@ -216,6 +268,24 @@ func (s *Store) commit(batch []*job) {
 	}
 }
 
+// idRetries bounds the fresh ids tried for one row when they clash with
+// ids another process sharing the store took in the same millisecond.
+const idRetries = 8
+
+// execRecord inserts j's row. An id this store made up that another process
+// has taken meanwhile is replaced by a later one (rec.ID changes before the
+// caller reads it): a clash of ids is never a reason to refuse a webhook.
+func (s *Store) execRecord(stmt *sql.Stmt, j *job, key, dupOf int64) (int64, error) {
+	for try := 0; ; try++ {
+		_, err := stmt.Exec(recordArgs(key, j.rec, j.hash, dupOf)...)
+		if err == nil || !j.fresh || try == idRetries || !isIDClash(err) {
+			return key, err
+		}
+		j.rec.ID = s.ids.Skip(j.rec.ReceivedAt)
+		key, _ = idNumber(j.rec.ID)
+	}
+}
+
 func recordArgs(key int64, r *inspect.Record, hash int64, dupOf int64) []any {
 	body := r.Body
 	if body == nil {
@@ -223,7 +293,7 @@ func recordArgs(key int64, r *inspect.Record, hash int64, dupOf int64) []any {
 	}
 	return []any{key, r.ReceivedAt.UnixNano(), r.Method, r.Path, r.Query, r.Proto, r.Host, r.RemoteAddr,
 		EncodeHeaders(r.Headers), body, r.Size, r.Refused, r.Event,
-		string(r.Signature.Status), r.Signature.Scheme, r.Signature.Detail, r.Signature.SecretIndex, hash, dupOf}
+		string(r.Signature.Status), r.Signature.Scheme, r.Signature.Detail, r.Signature.SecretIndex, hash, dupOf, r.Relay}
 }
 
 // EncodeHeaders packs header lines as length-prefixed name/value pairs:
@@ -301,7 +371,7 @@ func (s *Store) AddAttempt(ctx context.Context, a *inspect.Attempt) error {
 }
 
 func (s *Store) addAttempt(ctx context.Context, a *inspect.Attempt) error {
-	j := &job{att: a, err: make(chan error, 1), ctx: ctx}
+	j := &job{att: a, err: make(chan error, 1)}
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():
@@ -309,15 +379,11 @@ func (s *Store) addAttempt(ctx context.Context, a *inspect.Attempt) error {
 	case <-s.quit:
 		return fmt.Errorf("cannot record the attempt: the store is closing")
 	}
-	select {
-	case err := <-j.err:
-		if err != nil {
-			return fmt.Errorf("cannot record the attempt: %w", err)
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("cannot record the attempt: %w", ctx.Err())
+	err := s.wait(ctx, j, func(err error) error { return err })
+	if err != nil {
+		return fmt.Errorf("cannot record the attempt: %w", err)
 	}
+	return nil
 }
 
 // QueueAttempt records an attempt without waiting for the commit: the live

@@ -51,6 +51,8 @@ type Config struct {
 	Targets             []string
 	HasHealth           bool
 	SecretMask          string
+	// Team names the relay's server and consumer ("" without a relay).
+	Team string
 }
 
 // Model is the header.
@@ -59,6 +61,7 @@ type Model struct {
 	cfg   Config
 	width int
 
+	team           *inspect.TeamState // nil until the relay says where it stands
 	tunnelState    inspect.TunnelState
 	tunnelKnown    bool
 	tunnelErr      string
@@ -121,6 +124,11 @@ func (m *Model) Count(evs []inspect.Event) {
 			}
 		case inspect.StoreFail:
 			m.counts.StoreFailed++
+		case inspect.Team:
+			if e.Team != nil {
+				t := *e.Team
+				m.team = &t
+			}
 		}
 	}
 }
@@ -281,6 +289,22 @@ func (m Model) countLine() string {
 	if c.StoreFailed > 0 {
 		lines[0] += "   " + n(st.Error, c.StoreFailed, "not stored (503)")
 		lines[1] += " " + n(st.Error, c.StoreFailed, "503")
+	}
+	if t := m.team; t != nil {
+		style := st.Muted
+		switch t.State {
+		case "connected":
+			style = st.OK
+		case "unreachable", "error":
+			style = st.Error
+		}
+		text := t.Summary()
+		if m.cfg.Team != "" {
+			text += " (" + m.cfg.Team + ")"
+		}
+		sum := style.Render(payload.SanitizeLine(text))
+		lines[0] += "   " + sum
+		lines[1] += "  " + sum
 	}
 	if ansi.StringWidth(lines[0]) <= m.width {
 		return lines[0]

@@ -114,3 +114,23 @@ func TestFitsAnyWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestTeamState: the header says where the team relay stands, from the
+// relay's own events, in the words the printer uses.
+func TestTeamState(t *testing.T) {
+	m := New(new(styles.Default()), Config{LocalURL: "http://127.0.0.1:7717"})
+	m.SetWidth(160)
+	if strings.Contains(tuitest.Plain(m.View()), "team") {
+		t.Fatal("a header without a relay talks about a team")
+	}
+	m.Count([]inspect.Event{{Type: inspect.Team, Team: &inspect.TeamState{Role: "publish", State: "unreachable", Pending: 12,
+		Detail: "cannot reach NATS at nats://alice:xxxxx@10.0.0.1:4222\x1b[2J"}}})
+	v := tuitest.Plain(m.View())
+	if !strings.Contains(v, `team: 12 waiting to publish, NATS unreachable: cannot reach NATS at nats://alice:xxxxx@10.0.0.1:4222\x1b[2J`) {
+		t.Errorf("unreachable:\n%s", v)
+	}
+	m.Count([]inspect.Event{{Type: inspect.Team, Team: &inspect.TeamState{Role: "publish", State: "connected"}}})
+	if v := tuitest.Plain(m.View()); !strings.Contains(v, "team: NATS connected") || strings.Contains(v, "waiting") {
+		t.Errorf("connected:\n%s", v)
+	}
+}

@@ -1,9 +1,8 @@
-package list
+package inspect
 
 import (
 	"testing"
 
-	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/signature"
 )
 
@@ -34,7 +33,7 @@ func TestParseFilter(t *testing.T) {
 }
 
 func TestFilterMatchMirrorsStore(t *testing.T) {
-	r := &inspect.Record{ID: "06abc", Path: "/hooks/videonest", Event: "video.ready",
+	r := &Record{ID: "06abc", Path: "/hooks/videonest", Event: "video.ready",
 		Signature: signature.Verdict{Status: signature.Valid}, Forwarded: true, ForwardStatus: 502}
 	for q, want := range map[string]bool{
 		"": true, "event:video.*": true, "event:video.ready": true, "event:video": false, "event:upload.*": false,

@@ -1,4 +1,4 @@
-package cmd
+package jsonview
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ func FuzzTerminalSafeJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
 		var buf bytes.Buffer
-		enc := newJSONEncoder(&buf)
+		enc := NewEncoder(&buf)
 		enc.SetIndent("", "  ")
 		in := map[string]any{"a": a, "list": []string{b, a + b}}
 		if err := enc.Encode(in); err != nil {

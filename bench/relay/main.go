@@ -1,0 +1,291 @@
+// Command relay measures the team relay on this machine, in one process on
+// 127.0.0.1: a JetStream server (embedded, file store in a temp dir), one
+// publishing hookscope session and 1 or 4 subscribing ones, each with its
+// own SQLite store.
+//
+//	go run ./bench/relay                 # 20000 webhooks, 16 connections
+//	go run ./bench/relay -n 5000 -lat 500
+//
+// It prints local capture throughput (the same session without the relay),
+// webhooks/s from the publisher's capture to the last subscriber's commit
+// with 1 and 4 subscribers, and the latency the relay adds at one
+// connection: the publisher's 200 to the subscriber's commit, p50 and p99.
+// Everything shares the machine's cores, the NATS server included.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/relay"
+	"github.com/hookscope/hookscope/inspect/session"
+	"github.com/hookscope/hookscope/inspect/store"
+)
+
+const secret = "whsec_bench"
+
+func main() {
+	n := flag.Int("n", 20000, "webhooks per throughput run")
+	conns := flag.Int("c", 16, "concurrent connections for throughput")
+	lat := flag.Int("lat", 1000, "webhooks for the latency run (one connection)")
+	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
+	flag.Parse()
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
+	if err := run(*n, *conns, *lat); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/relay:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+type node struct {
+	sess   *session.Session
+	st     *store.Store
+	url    string
+	sub    *inspect.Sub
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (n *node) stop() {
+	n.cancel()
+	<-n.done
+	n.sub.Close()
+	n.st.Close()
+}
+
+func start(dir string, ro *relay.Options, serve bool) (*node, error) {
+	st, err := store.Open(filepath.Join(dir, "hookscope.db"), store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	s := session.New(session.Config{Store: st, Secrets: []string{secret}, Relay: ro, EventQueue: 1 << 20})
+	n := &node{sess: s, st: st, sub: s.Subscribe(), done: make(chan error, 1)}
+	if serve {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		s.Serve(l, true)
+		n.url = "http://" + l.Addr().String()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	go func() { n.done <- s.Run(ctx) }()
+	return n, nil
+}
+
+func run(total, conns, latN int) error {
+	dir, err := os.MkdirTemp("", "hookscope-bench-relay-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
+		StoreDir: filepath.Join(dir, "nats"), NoSigs: true, NoLog: true})
+	if err != nil {
+		return err
+	}
+	ns.Start()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		return errors.New("nats server not ready")
+	}
+	natsURL := ns.ClientURL()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
+
+	fmt.Printf("team relay, %d webhooks of ~200 B, %d connections, GOMAXPROCS=%d, NATS in-process\n", total, conns, runtimeProcs())
+
+	// Local capture: the same session without the relay.
+	local, err := start(filepath.Join(dir, "local"), nil, true)
+	if err != nil {
+		return err
+	}
+	el, err := load(client, local.url, "local", total, conns)
+	local.stop()
+	if err != nil {
+		return err
+	}
+	localRate := float64(total) / el.Seconds()
+	fmt.Printf("local capture                         %8.0f webhooks/s\n", localRate)
+
+	for i, subs := range []int{1, 4} {
+		channel := fmt.Sprintf("run%d", i)
+		stream := "BENCH" // one stream holds hookscope.>; each run its own channel
+		pub, err := start(filepath.Join(dir, channel, "pub"), &relay.Options{URL: natsURL, Publish: true, Stream: stream, Channel: channel}, true)
+		if err != nil {
+			return err
+		}
+		var sub []*node
+		for j := 0; j < subs; j++ {
+			s, err := start(filepath.Join(dir, channel, fmt.Sprint("sub", j)), &relay.Options{URL: natsURL, Subscribe: true,
+				Stream: stream, Channel: channel, Consumer: fmt.Sprint("dev", i, "_", j)}, false)
+			if err != nil {
+				return err
+			}
+			sub = append(sub, s)
+		}
+		t0 := time.Now()
+		if _, err := load(client, pub.url, channel, total, conns); err != nil {
+			return err
+		}
+		captured := time.Since(t0)
+		for _, s := range sub {
+			if err := waitCount(s.st, total, 2*time.Minute); err != nil {
+				return err
+			}
+		}
+		el := time.Since(t0)
+		rate := float64(total) / el.Seconds()
+		fmt.Printf("relay, %d subscriber(s): capture→commit %8.0f webhooks/s (%.2f × local; publisher captured at %.0f/s), lost 0\n",
+			subs, rate, rate/localRate, float64(total)/captured.Seconds())
+
+		if subs == 1 {
+			if err := latency(client, pub, sub[0], latN); err != nil {
+				return err
+			}
+		}
+		pub.stop()
+		for _, s := range sub {
+			s.stop()
+		}
+	}
+	return nil
+}
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+
+// load posts total signed webhooks over conns connections and returns how
+// long it took for every one to be acknowledged.
+func load(client *http.Client, url, prefix string, total, conns int) (time.Duration, error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	t0 := time.Now()
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(total) {
+					return
+				}
+				if _, err := post(client, url, prefix, int(i)); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return 0, err
+	}
+	return time.Since(t0), nil
+}
+
+func post(client *http.Client, url, prefix string, i int) (string, error) {
+	body := fmt.Appendf(nil, `{"event":"video.encoded","timestamp":"2026-03-30T10:15:00Z","data":{"id":"vid_%s_%d","status":"ready","duration":142}}`, prefix, i)
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	req, _ := http.NewRequest(http.MethodPost, url+"/webhooks", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-VideoNest-Signature", hex.EncodeToString(m.Sum(nil)))
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return "", fmt.Errorf("webhook %d: %d %s", i, resp.StatusCode, b)
+	}
+	var r struct{ ID string }
+	json.Unmarshal(b, &r)
+	return r.ID, nil
+}
+
+func waitCount(st *store.Store, want int, limit time.Duration) error {
+	end := time.Now().Add(limit)
+	for time.Now().Before(end) {
+		n, err := st.Count(context.Background(), inspect.Query{})
+		if err != nil {
+			return err
+		}
+		if n >= want {
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	n, _ := st.Count(context.Background(), inspect.Query{})
+	return fmt.Errorf("a subscriber got %d of %d webhooks within %s", n, want, limit)
+}
+
+// latency posts one webhook at a time and times the publisher's 200 to the
+// subscriber's commit (its Captured event, sent right after the commit).
+func latency(client *http.Client, pub, sub *node, n int) error {
+	sub.sub.Drain()
+	var added []time.Duration
+	pending := map[string]time.Time{}
+	for i := 0; i < n; i++ {
+		id, err := post(client, pub.url, "lat", i)
+		if err != nil {
+			return err
+		}
+		acked := time.Now()
+		pending[id] = acked
+		deadline := time.After(10 * time.Second)
+		for pending[id] == acked {
+			select {
+			case <-sub.sub.Ready():
+			case <-deadline:
+				return fmt.Errorf("webhook %s never reached the subscriber", id)
+			}
+			now := time.Now()
+			for _, e := range sub.sub.Drain() {
+				if e.Type != inspect.Captured {
+					continue
+				}
+				if at, ok := pending[e.Record.ID]; ok {
+					added = append(added, now.Sub(at))
+					delete(pending, e.Record.ID)
+				}
+			}
+			if _, ok := pending[id]; !ok {
+				break
+			}
+		}
+	}
+	slices.Sort(added)
+	p := func(q float64) time.Duration { return added[int(q*float64(len(added)-1))] }
+	fmt.Printf("relay latency at 1 connection (publisher's 200 → subscriber's commit), %d webhooks: p50 %s  p99 %s  max %s\n",
+		len(added), inspect.FormatLatency(p(0.50)), inspect.FormatLatency(p(0.99)), inspect.FormatLatency(added[len(added)-1]))
+	return nil
+}

@@ -1,0 +1,95 @@
+package cmd
+
+import (
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/hookscope/hookscope/inspect/relay"
+)
+
+// teamFlags are the team relay's flags, shared by listen and forward.
+type teamFlags struct {
+	publish   string
+	subscribe string
+	consumer  string
+	channel   string
+	stream    string
+	maxAge    time.Duration
+	since     time.Duration
+	creds     string
+}
+
+func addTeamFlags(fs *pflag.FlagSet, t *teamFlags) {
+	fs.StringVar(&t.publish, "publish", "", "publish every capture to the team's NATS JetStream (nats://host:4222; config key publish)")
+	fs.StringVar(&t.subscribe, "subscribe", "", "store (and forward) the team's captures from NATS JetStream (nats://host:4222; config key subscribe)")
+	fs.StringVar(&t.consumer, "consumer", "", "durable consumer name for --subscribe (default: from your user and host name)")
+	fs.StringVar(&t.channel, "channel", relay.DefaultChannel, "team relay channel: subjects are hookscope.<channel>.<event>")
+	fs.StringVar(&t.stream, "stream", relay.DefaultStream, "JetStream stream (created on subjects hookscope.> if missing; an existing one is used as it is)")
+	fs.DurationVar(&t.maxAge, "stream-max-age", relay.DefaultMaxAge, "how long a stream hookscope creates keeps messages")
+	fs.DurationVar(&t.since, "since", 0, "where a new --subscribe consumer starts, e.g. 2h (default: everything the stream holds)")
+	fs.StringVar(&t.creds, "nats-creds", "", "NATS JWT credentials file")
+}
+
+// options maps the flags and config keys onto relay options; nil when the
+// relay is off.
+func (t *teamFlags) options(fc *fileConfig) (*relay.Options, error) {
+	pub, sub := t.publish, t.subscribe
+	if pub == "" {
+		pub = fc.Publish
+	}
+	if sub == "" {
+		sub = fc.Subscribe
+	}
+	if pub == "" && sub == "" {
+		return nil, nil
+	}
+	if pub != "" && sub != "" && pub != sub {
+		return nil, usageErrorf("--publish and --subscribe name different NATS servers (%s, %s): one relay connects to one server or cluster",
+			relay.Mask(pub), relay.Mask(sub))
+	}
+	if t.maxAge < 0 || t.since < 0 {
+		return nil, usageErrorf("--stream-max-age and --since must be positive durations such as 168h or 2h")
+	}
+	url := pub
+	if url == "" {
+		url = sub
+	}
+	consumer := t.consumer
+	if consumer == "" && sub != "" {
+		consumer = defaultConsumer()
+	}
+	o := &relay.Options{URL: url, Creds: t.creds, Stream: t.stream, Channel: t.channel, MaxAge: t.maxAge,
+		Publish: pub != "", Subscribe: sub != "", Consumer: consumer, Since: t.since}
+	if t.creds != "" {
+		if _, err := os.Stat(t.creds); err != nil {
+			return nil, usageErrorf("--nats-creds %s: %v", t.creds, err)
+		}
+	}
+	if err := relay.Check(*o); err != nil {
+		return nil, usageError{err}
+	}
+	return o, nil
+}
+
+// defaultConsumer names a developer's durable consumer after them and
+// their machine, so each laptop keeps its own place in the stream.
+func defaultConsumer() string {
+	name := "hookscope"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		name += "-" + strings.Split(h, ".")[0]
+	}
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
