@@ -235,7 +235,7 @@ func TestOversizedBodyGets413AndIsRecorded(t *testing.T) {
 		t.Errorf("chunked oversized: %d", r2.StatusCode)
 	}
 	out := e.mustRun("list")
-	if !strings.Contains(out, "/big") || !strings.Contains(out, "\t413\n") {
+	if !strings.Contains(out, "/big") || !strings.Contains(out, "\t413\t") {
 		t.Errorf("list does not show the refusal:\n%s", out)
 	}
 }

@@ -42,9 +42,9 @@ func TestCheckPassesAVerifyingHandler(t *testing.T) {
 	if !strings.Contains(errOut, "Checking "+h.URL+"/webhooks") {
 		t.Errorf("stderr %q", errOut)
 	}
-	// Nothing is stored: check is synthetic.
-	if got := strings.TrimSpace(e.mustRun("list", "--json")); got != "[]" {
-		t.Errorf("check stored requests: %s", got)
+	// Nothing is stored: check is synthetic (it does not even create a store).
+	if _, err := os.Stat(e.db); !os.IsNotExist(err) {
+		t.Errorf("check created or wrote the store %s", e.db)
 	}
 }
 

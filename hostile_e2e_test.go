@@ -303,7 +303,7 @@ func TestSmugglingIsRefusedAndNeverForwarded(t *testing.T) {
 		t.Error("the smuggled request was captured")
 	}
 	out := e.mustRun("list")
-	if !strings.Contains(out, "/smuggle/cl-te") || !strings.Contains(out, "\t400\n") {
+	if !strings.Contains(out, "/smuggle/cl-te") || !strings.Contains(out, "\t400\t") {
 		t.Errorf("list does not show the refusals:\n%s", out)
 	}
 	var recorded []string

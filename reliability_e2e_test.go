@@ -796,7 +796,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// Modes: the config file and the store's files 0600, their directories 0700,
 	// both for --db/HOOKSCOPE_DB and for the XDG default.
-	e.run([]string{"list"}, "HOOKSCOPE_DB=")
+	// (list no longer creates a missing store: an import does.)
+	one := filepath.Join(e.dir, "one.jsonl")
+	os.WriteFile(one, []byte(`{"method":"POST","path":"/","body_base64":"e30="}`+"\n"), 0o600)
+	e.run([]string{"import", one}, "HOOKSCOPE_DB=")
 	for path, want := range map[string]os.FileMode{
 		cfgPath: 0o600, filepath.Dir(cfgPath): 0o700,
 		e.db: 0o600, filepath.Dir(e.db): 0o700,

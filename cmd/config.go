@@ -20,6 +20,7 @@ Keys:
   hookscope config set secret new_secret,old_secret   # rotation: both accepted
   hookscope config set ngrok-authtoken 2abc...
   hookscope config get
+  hookscope config unset port
   hookscope config path`,
 	}
 	c.AddCommand(&cobra.Command{
@@ -44,6 +45,29 @@ Keys:
 			}
 			shown, _ := cfg.get(args[0])
 			fmt.Fprintf(f.IO.ErrOut, "Set %s = %s in %s\n", args[0], shown, p)
+			return nil
+		},
+	}, &cobra.Command{
+		Use:     "unset KEY",
+		Short:   "Remove a config key, so its default applies again",
+		Example: "  hookscope config unset port",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			p, err := f.ConfigPath()
+			if err != nil {
+				return err
+			}
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			if err := cfg.unset(args[0]); err != nil {
+				return usageError{err}
+			}
+			if err := cfg.save(p); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IO.ErrOut, "Unset %s in %s\n", args[0], p)
 			return nil
 		},
 	}, &cobra.Command{

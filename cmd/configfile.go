@@ -21,10 +21,12 @@ type fileConfig struct {
 	Secrets        []string `toml:"secrets,omitempty"`
 	NgrokAuthtoken string   `toml:"ngrok_authtoken,omitempty"`
 	ForwardTo      string   `toml:"forward_to,omitempty"`
-	Port           int      `toml:"port,omitempty"`
-	Publish        string   `toml:"publish,omitempty"`
-	Subscribe      string   `toml:"subscribe,omitempty"`
-	Web            string   `toml:"web,omitempty"`
+	// Port is a pointer so 0 ("pick a free port") is a value that is kept,
+	// not the same as unset.
+	Port      *int   `toml:"port,omitempty"`
+	Publish   string `toml:"publish,omitempty"`
+	Subscribe string `toml:"subscribe,omitempty"`
+	Web       string `toml:"web,omitempty"`
 }
 
 // configKeys are the names `config set/get` accept, with what they mean.
@@ -129,7 +131,7 @@ func (c *fileConfig) set(key, value string) error {
 		if _, err := fmt.Sscanf(value, "%d", &p); err != nil || p < 0 || p > 65535 {
 			return fmt.Errorf("port must be a number from 0 to 65535, not %q", value)
 		}
-		c.Port = p
+		c.Port = &p
 	case "web":
 		v := strings.TrimSpace(value)
 		if v != "off" && v != "" {
@@ -162,14 +164,37 @@ func (c *fileConfig) get(key string) (string, error) {
 	case "subscribe":
 		return relay.Mask(c.Subscribe), nil
 	case "port":
-		if c.Port == 0 {
+		if c.Port == nil {
 			return "", nil
 		}
-		return fmt.Sprint(c.Port), nil
+		return fmt.Sprint(*c.Port), nil
 	case "web":
 		return c.Web, nil
 	}
 	return "", unknownKey(key)
+}
+
+// unset removes key, so the default (or the environment) applies again.
+func (c *fileConfig) unset(key string) error {
+	switch key {
+	case "secret":
+		c.Secrets = nil
+	case "ngrok-authtoken":
+		c.NgrokAuthtoken = ""
+	case "forward-to":
+		c.ForwardTo = ""
+	case "port":
+		c.Port = nil
+	case "publish":
+		c.Publish = ""
+	case "subscribe":
+		c.Subscribe = ""
+	case "web":
+		c.Web = ""
+	default:
+		return unknownKey(key)
+	}
+	return nil
 }
 
 func unknownKey(key string) error {

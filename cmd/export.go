@@ -54,7 +54,7 @@ customer data.`,
 	fs.StringVar(&o.to, "to", "", "with --format curl: send to this handler instead of where the request arrived")
 	fs.IntVar(&o.last, "last", 0, "the N most recent requests (with the other filters)")
 	fs.StringVar(&o.event, "event", "", "requests of this event type (glob: video.*)")
-	fs.DurationVar(&o.since, "since", 0, "requests newer than this (e.g. 1h)")
+	fs.Var((*ageValue)(&o.since), "since", "requests newer than this (e.g. 1h, 7d)")
 	fs.StringVar(&o.signature, "signature", "", "requests with this verdict: valid, invalid, missing, unchecked")
 	return c
 }
@@ -93,7 +93,7 @@ func exportRun(c *cobra.Command, f *Factory, o *exportOptions, args []string) er
 		}
 		target = &t
 	}
-	st, err := f.Store()
+	st, err := f.ExistingStore()
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func exportRun(c *cobra.Command, f *Factory, o *exportOptions, args []string) er
 			}
 			fmt.Fprintf(w, "# %s  %s  %s  signature %s (%s)\n", rec.ID, payload.SanitizeLine(ev),
 				rec.ReceivedAt.UTC().Format(time.RFC3339), payload.SanitizeLine(string(rec.Signature.Status)), payload.SanitizeLine(rec.Signature.Scheme))
-			if rec.Refused != 0 {
+			if !rec.BodyKept() {
 				fmt.Fprintf(w, "# hookscope refused it (%d) and kept no body: the command sends none\n", rec.Refused)
 			}
 			fmt.Fprintln(w, fixture.Curl(rec, url))

@@ -13,7 +13,6 @@ import (
 
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/fixture"
-	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/spf13/cobra"
@@ -109,15 +108,15 @@ func prepareImport(rec *inspect.Record, secrets []string) {
 	if rec.ReceivedAt.IsZero() {
 		rec.ReceivedAt = time.Now()
 	}
-	if rec.Refused == 0 {
-		rec.Event = payload.Decode(rec.Body).Event
-	}
 	if rec.Signature.Status == "" {
 		h := http.Header{}
 		for _, x := range rec.Headers {
 			h.Add(x.Name, x.Value)
 		}
 		rec.Signature = signature.Judge(signature.Default(), "", h, rec.Body, secrets)
+	}
+	if rec.BodyKept() {
+		rec.Event = inspect.EventOf(rec.Signature.Scheme, rec.Headers, rec.Body)
 	}
 }
 

@@ -46,7 +46,7 @@ lines when piped, a JSON array with --json. Works while listen runs.`,
 	c.Flags().StringVar(&o.signature, "signature", "", "only this verdict: valid, invalid, missing, unchecked")
 	c.Flags().StringVar(&o.status, "status", "", "only this latest delivery answer: 500, 5xx, ok, failed, err, none, pending, undelivered, delivered")
 	c.Flags().StringVarP(&o.search, "search", "s", "", "only requests with this text in the body, a header, the path or the event (ASCII case ignored)")
-	c.Flags().DurationVar(&o.since, "since", 0, "only requests newer than this (e.g. 1h)")
+	c.Flags().Var((*ageValue)(&o.since), "since", "only requests newer than this (e.g. 1h, 7d)")
 	return c
 }
 
@@ -80,7 +80,7 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := f.Store()
+	st, err := f.ExistingStore()
 	if err != nil {
 		return err
 	}
@@ -112,17 +112,18 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 		return nil
 	}
 	if !f.IO.OutTTY {
-		// For scripts: tab-separated, RFC 3339 times, no padding; the last
-		// column is the status hookscope refused the request with, if any.
+		// For scripts: tab-separated, RFC 3339 times, no padding; then the
+		// status hookscope refused the request with, if any, and last the
+		// duplicate mark, if any.
 		for i := range recs {
 			r := &recs[i]
 			refused := ""
 			if r.Refused != 0 {
 				refused = fmt.Sprint(r.Refused)
 			}
-			fmt.Fprintf(f.IO.Out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.ReceivedAt.UTC().Format(time.RFC3339Nano),
+			fmt.Fprintf(f.IO.Out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.ReceivedAt.UTC().Format(time.RFC3339Nano),
 				payload.SanitizeLine(r.Method), payload.SanitizeLine(r.URI()), payload.SanitizeLine(r.Event),
-				r.Signature.Status, forwardLabel(r), r.Size, refused)
+				r.Signature.Status, forwardLabel(r), r.Size, refused, duplicateField(r))
 		}
 		return nil
 	}
@@ -147,6 +148,26 @@ func listRun(c *cobra.Command, f *Factory, o *listOptions) error {
 	return tw.Flush()
 }
 
+// duplicateNote is how every view words the duplicate mark. The mark
+// matches bodies only, not signatures or senders: it says no more than that.
+func duplicateNote(r *inspect.Record) string {
+	if r.DuplicateOf != "" {
+		return "same body as " + r.DuplicateOf
+	}
+	return "same body as an earlier request"
+}
+
+// duplicateField is the piped list's last column: empty, or the mark.
+func duplicateField(r *inspect.Record) string {
+	if !r.Duplicate {
+		return ""
+	}
+	if r.DuplicateOf != "" {
+		return "duplicate of " + r.DuplicateOf
+	}
+	return "duplicate"
+}
+
 func forwardLabel(r *inspect.Record) string {
 	switch {
 	case !r.Forwarded:
@@ -158,8 +179,11 @@ func forwardLabel(r *inspect.Record) string {
 }
 
 func sizeLabel(r *inspect.Record) string {
-	s := payload.HumanSize(r.Size)
-	if r.Refused != 0 {
+	s := r.SizeLabel()
+	switch {
+	case r.Refused != 0 && !r.BodyKept():
+		s += fmt.Sprintf(" (refused %d, body not kept)", r.Refused)
+	case r.Refused != 0:
 		s += fmt.Sprintf(" (refused %d)", r.Refused)
 	}
 	return s

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookscope/hookscope/inspect/capture"
 	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/session"
 
@@ -54,6 +55,8 @@ type listenOptions struct {
 
 	retrySchedule string
 	maxAttempts   int
+	retention     time.Duration
+	respond       string
 
 	team teamFlags
 
@@ -76,16 +79,18 @@ func addListenFlags(c *cobra.Command, o *listenOptions) {
 	fs.BoolVar(&o.json, "json", false, "print NDJSON events (implies --no-tui)")
 	fs.StringVar(&o.provider, "provider", "", "judge signatures with this scheme only: videonest, github, stripe, standard-webhooks (svix), shopify, generic (default: detect from headers)")
 	addGenericFlags(fs, &o.generic)
-	fs.BoolVar(&o.verifyOnly, "verify-only", false, "answer 401 (still recorded) to requests whose signature is not valid")
+	fs.BoolVar(&o.verifyOnly, "verify-only", false, "answer 401 to requests whose signature is not valid: recorded as refused, body kept, never forwarded (needs a secret)")
 	fs.StringArrayVar(&o.forwardTo, "forward-to", nil, "forward each request to this handler (repeat to fan out): 3000, :3000, localhost:3000/webhooks, https://…")
 	fs.DurationVar(&o.forwardTimeout, "forward-timeout", forward.ProviderTimeout, "give up on the handler after this long (0 = wait forever, e.g. at a breakpoint)")
 	fs.BoolVar(&o.ack, "ack", false, "answer 200 once stored and deliver from the durable outbox (retried, survives restarts), instead of relaying the handler's answer")
 	fs.StringVar(&o.retrySchedule, "retry-schedule", "videonest", "outbox retry waits: videonest (1m,5m,30m) or a list such as 10s,1m")
 	fs.IntVar(&o.maxAttempts, "max-attempts", 0, "tries before an outbox delivery is undelivered (0: one more than the schedule's waits)")
-	fs.StringVar(&o.routes, "routes", "", "file of `EVENT-GLOB -> TARGET` lines routing events to handlers")
+	fs.StringVar(&o.respond, "respond", "", "answer `STATUS[,DELAY][,BODY]` instead of 200 once stored (e.g. 500, or 200,15s to outlast VideoNest's 10s), to watch its retries")
+	fs.Var((*ageValue)(&o.retention), "retention", "delete captures older than this while listening (e.g. 30d; 0 keeps everything)")
+	fs.StringVar(&o.routes, "routes", "", "`FILE` of routes, one 'EVENT-GLOB -> TARGET' a line (video.* -> :3000/videos)")
 	fs.BoolVar(&o.appendPath, "append-path", false, "append the incoming path to the target's path (default: a target with a path gets exactly that path)")
 	fs.BoolVar(&o.skipVerify, "skip-verify", false, "accept self-signed certificates on https handlers")
-	fs.StringVar(&o.authtoken, "authtoken", "", "ngrok authtoken (env NGROK_AUTHTOKEN, or `hookscope config set ngrok-authtoken`)")
+	fs.StringVar(&o.authtoken, "authtoken", "", "ngrok authtoken (env NGROK_AUTHTOKEN, or 'hookscope config set ngrok-authtoken')")
 	fs.StringVar(&o.domain, "domain", "", "reserved ngrok domain for a stable public URL (e.g. hooks.example.ngrok.app)")
 	fs.StringVar(&o.domain, "url", "", "same as --domain")
 	fs.StringVar(&o.trafficPolicy, "traffic-policy", "", "ngrok traffic policy file, passed through to ngrok")
@@ -273,8 +278,8 @@ func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Conf
 	if err != nil {
 		return cfg, nil, err
 	}
-	if !o.portSet && fileCfg.Port != 0 {
-		o.port = fileCfg.Port
+	if !o.portSet && fileCfg.Port != nil {
+		o.port = *fileCfg.Port
 	}
 	if o.port < 0 || o.port > 65535 {
 		return cfg, nil, usageErrorf("--port must be 0 to 65535, not %d", o.port)
@@ -308,6 +313,9 @@ func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Conf
 		return cfg, nil, err
 	}
 	o.secretSource = secretSrc
+	if o.verifyOnly && len(secrets) == 0 {
+		return cfg, nil, usageErrorf("--verify-only needs a signing secret, or it would refuse every request: pass --secret, set VIDEONEST_WEBHOOK_SECRET, or run `hookscope config set secret …`")
+	}
 	schemes, provider, err := o.generic.schemes(c.Flags(), o.provider)
 	if err != nil {
 		return cfg, nil, err
@@ -320,13 +328,53 @@ func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Conf
 	if err != nil {
 		return cfg, nil, err
 	}
+	respond, err := parseRespond(o.respond)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if respond != nil && (len(targets) > 0 || len(routes) > 0) && !o.ack {
+		return cfg, nil, usageErrorf("--respond answers in the handler's place, so it needs --ack when forwarding (the handler then gets each webhook from the outbox)")
+	}
 	st, err := f.Store()
 	if err != nil {
 		return cfg, nil, err
 	}
 	return session.Config{Relay: team, Store: st, Secrets: secrets, Schemes: schemes, Provider: provider, MaxBody: maxBody, BodyBudget: budget,
 		VerifyOnly: o.verifyOnly, Targets: targets, Routes: routes, ForwardTimeout: o.forwardTimeout, Ack: o.ack,
-		AppendPath: o.appendPath, SkipVerify: o.skipVerify, Retry: retry, Fallback: fileCfg.ForwardTo}, shown, nil
+		AppendPath: o.appendPath, SkipVerify: o.skipVerify, Retry: retry, Fallback: fileCfg.ForwardTo,
+		Retention: o.retention, Respond: respond}, shown, nil
+}
+
+// maxRespondDelay bounds --respond's delay: VideoNest gives up at 10 s,
+// so minutes are already far past anything a test needs.
+const maxRespondDelay = 10 * time.Minute
+
+// parseRespond reads --respond STATUS[,DELAY][,BODY]; the body is the
+// rest after the second comma, commas included.
+func parseRespond(s string) (*capture.Respond, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.SplitN(s, ",", 3)
+	bad := func(why string) error {
+		return usageErrorf("--respond %q: %s; use STATUS[,DELAY][,BODY], e.g. 500 or 200,15s or 503,,busy", s, why)
+	}
+	status, err := strconv.Atoi(strings.TrimSpace(parts[0]))
+	if err != nil || status < 200 || status > 599 {
+		return nil, bad("the status must be 200 to 599")
+	}
+	r := &capture.Respond{Status: status}
+	if len(parts) > 1 && strings.TrimSpace(parts[1]) != "" {
+		d, err := parseAge(parts[1])
+		if err != nil || d > maxRespondDelay {
+			return nil, bad("the delay must be a duration up to 10m, such as 15s")
+		}
+		r.Delay = d
+	}
+	if len(parts) > 2 {
+		r.Body = []byte(parts[2])
+	}
+	return r, nil
 }
 
 // parseRetry reads --retry-schedule (comma-separated waits, or

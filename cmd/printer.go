@@ -65,7 +65,10 @@ func (p *printer) ready(r readyInfo) {
 			reg = r.RegisterURL
 		}
 		m := map[string]any{"type": "ready", "local_url": r.LocalURL, "public_url": pub, "register_url": reg,
-			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version, "web_url": nil}
+			"port": r.Port, "db": r.DB, "secrets": r.Secrets, "forward_to": fwd, "version": version, "web_url": nil, "path": nil}
+		if r.Path != "" {
+			m["path"] = r.Path
+		}
 		if r.WebURL != "" {
 			m["web_url"] = r.WebURL
 		}
@@ -90,8 +93,12 @@ func (p *printer) ready(r readyInfo) {
 		}
 		fmt.Fprintln(p.w)
 	}
-	if r.RegisterURL != "" {
+	switch {
+	case r.RegisterURL != "":
 		fmt.Fprintf(p.w, "Register in VideoNest (Settings → Webhooks → Add Endpoint): %s\n", r.RegisterURL)
+	case r.Path != "":
+		// No public URL yet: --path still names where to send (every path is captured).
+		fmt.Fprintf(p.w, "Send webhooks to: %s%s\n", r.LocalURL, r.Path)
 	}
 }
 
@@ -181,9 +188,15 @@ func (p *printer) request(r *inspect.Record) {
 	b = append(append(b, ' '), payload.SanitizeLine(r.URI())...)
 	b = append(append(b, "  "...), payload.SanitizeLine(ev)...)
 	b = append(append(b, "  "...), r.Signature.Status.Label()...)
-	b = append(append(b, "  "...), payload.HumanSize(r.Size)...)
+	b = append(append(b, "  "...), r.SizeLabel()...)
 	if r.Refused != 0 {
 		b = strconv.AppendInt(append(b, "  refused "...), int64(r.Refused), 10)
+	}
+	if r.Duplicate {
+		b = append(append(b, "  ↻ "...), duplicateNote(r)...)
+	}
+	if r.Answered != "" {
+		b = append(append(b, "  "...), r.Answered...)
 	}
 	if r.Relay != "" {
 		b = append(append(b, "  via team from "...), payload.SanitizeLine(r.Relay)...)

@@ -38,7 +38,7 @@ func TestPlainLinesMatchTheirFormat(t *testing.T) {
 		}
 		line := fmt.Sprintf("%s  %s  %-6s %s  %s  %s  %s", r.ReceivedAt.Local().Format("15:04:05.000"), r.ID,
 			payload.SanitizeLine(r.Method), payload.SanitizeLine(r.URI()), payload.SanitizeLine(ev),
-			r.Signature.Status.Label(), payload.HumanSize(r.Size))
+			r.Signature.Status.Label(), r.SizeLabel())
 		if r.Refused != 0 {
 			line += fmt.Sprintf("  refused %d", r.Refused)
 		}
@@ -64,5 +64,30 @@ func TestPlainLinesMatchTheirFormat(t *testing.T) {
 	}
 	if strings.ContainsRune(out.String(), 0x1b) {
 		t.Errorf("an escape sequence reached the terminal: %q", out.String())
+	}
+}
+
+// TestReadyLineAndDuplicateMark: --path shows in the ready line without a
+// tunnel, and a duplicate is marked in both live outputs.
+func TestReadyLineAndDuplicateMark(t *testing.T) {
+	var out bytes.Buffer
+	p := newPrinter(&IOStreams{Out: &out, ErrOut: &out}, false)
+	p.ready(readyInfo{LocalURL: "http://127.0.0.1:7717", Path: "/webhooks", DB: "x.db"})
+	if !strings.Contains(out.String(), "Send webhooks to: http://127.0.0.1:7717/webhooks\n") {
+		t.Errorf("ready without a tunnel:\n%s", out.String())
+	}
+	dup := &inspect.Record{ID: "0aaaaaaaa009", Method: "POST", Path: "/", Duplicate: true,
+		Signature: signature.Verdict{Status: signature.Missing}}
+	out.Reset()
+	p.events([]inspect.Event{{Type: inspect.Captured, Record: dup}})
+	if !strings.Contains(out.String(), "↻ same body as an earlier request") || strings.Contains(out.String(), "VideoNest") {
+		t.Errorf("--no-tui duplicate: %q", out.String())
+	}
+	out.Reset()
+	pj := newPrinter(&IOStreams{Out: &out, ErrOut: &out}, true)
+	pj.ready(readyInfo{LocalURL: "http://127.0.0.1:7717", Path: "/webhooks"})
+	pj.events([]inspect.Event{{Type: inspect.Captured, Record: dup}})
+	if !strings.Contains(out.String(), `"path":"/webhooks"`) || !strings.Contains(out.String(), `"duplicate":true`) {
+		t.Errorf("--json:\n%s", out.String())
 	}
 }

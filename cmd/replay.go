@@ -78,7 +78,7 @@ Exit status: 0 when every replay got a 2xx, 1 otherwise.`,
 	fs.BoolVar(&o.json, "json", false, `print one {"type":"forward",…} line per attempt`)
 	fs.IntVar(&o.last, "last", 0, "replay the N most recent requests (with the other filters)")
 	fs.StringVar(&o.event, "event", "", "replay requests of this event type (glob: video.*)")
-	fs.DurationVar(&o.since, "since", 0, "replay requests newer than this (e.g. 1h)")
+	fs.Var((*ageValue)(&o.since), "since", "replay requests newer than this (e.g. 1h, 7d)")
 	fs.StringVar(&o.signature, "signature", "", "replay requests with this verdict")
 	fs.StringVar(&o.status, "status", "", "replay requests whose latest delivery got this: 500, 5xx, failed, err, none, pending, undelivered")
 	fs.StringVar(&o.search, "search", "", "replay requests with this text in the body, a header, the path or the event")
@@ -125,7 +125,7 @@ func replayRun(c *cobra.Command, f *Factory, o *replayOptions, args []string) er
 	if err != nil {
 		return err
 	}
-	st, err := f.Store()
+	st, err := f.ExistingStore()
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func replayRun(c *cobra.Command, f *Factory, o *replayOptions, args []string) er
 			if err != nil {
 				return err
 			}
-			if rec.Refused == 0 {
+			if rec.BodyKept() {
 				body, cancelled, err := editBody(f, rec)
 				if err != nil {
 					return err
@@ -216,7 +216,7 @@ func printReplay(f *Factory, asJSON bool, a *inspect.Attempt, body []byte) {
 		fmt.Fprintln(f.IO.Out, "  VideoNest would have timed out after 10s and retried this delivery.")
 	}
 	if b := strings.TrimSpace(payload.Pretty(body)); len(body) > 0 && b != "" {
-		fmt.Fprintln(f.IO.Out, indent(firstLines(b, 5), "  "))
+		fmt.Fprintln(f.IO.Out, indent(cutLines(b, 5, a.RequestID), "  "))
 	}
 }
 

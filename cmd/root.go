@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // version is set by goreleaser: -X github.com/hookscope/hookscope/cmd.version=…
@@ -96,6 +97,23 @@ func (f *Factory) Store() (*store.Store, error) {
 	return st, nil
 }
 
+// ExistingStore opens the store for a command that only reads what was
+// captured (list, show, export, replay): a mistyped --db or HOOKSCOPE_DB
+// must not silently create an empty store and report "nothing captured".
+func (f *Factory) ExistingStore() (*store.Store, error) {
+	if f.st != nil {
+		return f.st, nil
+	}
+	p, err := f.DBPath()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no store at %s: nothing has been captured there (check --db / HOOKSCOPE_DB, or run `hookscope listen` first)", p)
+	}
+	return f.Store()
+}
+
 func (f *Factory) close() {
 	if f.st != nil {
 		f.st.Close()
@@ -157,8 +175,8 @@ func NewRootCmd(f *Factory) *cobra.Command {
 webhook durably (SQLite), tells you whether its X-VideoNest-Signature is valid,
 forwards it byte for byte to your local handler, and replays it on demand.
 
-With no subcommand it runs "listen". Environment variables it reads:
-"hookscope help environment".`,
+With no subcommand it runs "listen", and takes its flags (hookscope listen --help).
+Environment variables it reads: "hookscope help environment".`,
 		Example: `  hookscope                          # listen on 127.0.0.1:` + fmt.Sprint(defaultPort) + `
   hookscope forward --to localhost:3000
   hookscope list --event video.failed
@@ -175,6 +193,27 @@ With no subcommand it runs "listen". Environment variables it reads:
 	root.PersistentFlags().StringVar(&f.dbFlag, "db", "", "store file (env HOOKSCOPE_DB; default $XDG_DATA_HOME/hookscope/hookscope.db)")
 	root.PersistentFlags().StringVar(&f.configFlag, "config", "", "config file (default $XDG_CONFIG_HOME/hookscope/config.toml)")
 	addListenFlags(root, lo)
+	// Bare hookscope is listen, so it takes listen's flags, but its help
+	// lists the commands: listen --help lists those flags. Hidden for the
+	// help screen only: the man page still lists them.
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		if c != root {
+			defaultHelp(c, args)
+			return
+		}
+		var hidden []*pflag.Flag
+		c.LocalNonPersistentFlags().VisitAll(func(fl *pflag.Flag) {
+			if !fl.Hidden && fl.Name != "help" && fl.Name != "version" {
+				fl.Hidden = true
+				hidden = append(hidden, fl)
+			}
+		})
+		defaultHelp(c, args)
+		for _, fl := range hidden {
+			fl.Hidden = false
+		}
+	})
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		//lint:ignore ST1005 printed as is to the user, in cobra's own words for this hint
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
@@ -195,8 +234,11 @@ With no subcommand it runs "listen". Environment variables it reads:
 		newVersionCmd(f),
 		newManCmd(f),
 		newEnvironmentTopic(),
+		newPruneCmd(f),
+		newDeleteCmd(f),
 	)
 	root.InitDefaultCompletionCmd()
+	addCompletions(root, f)
 	typeArgErrors(root)
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,6 +43,22 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	}
 }
 
+// TestReadOnlyCommandsNeedAStore: a mistyped --db is named, not created.
+func TestReadOnlyCommandsNeedAStore(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "typo.db")
+	for _, args := range [][]string{{"list"}, {"show", "0k3m"}, {"export"}, {"replay", "0k3m", "--to", ":1"}} {
+		io, out, errOut := Test()
+		code := run(io, append([]string{"--db", db}, args...))
+		if code != exitFail || !strings.Contains(errOut.String(), "no store at "+db) || out.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q", args, code, errOut, out)
+		}
+		if _, err := os.Stat(db); !os.IsNotExist(err) {
+			t.Fatalf("%v created %s", args, db)
+		}
+	}
+}
+
 func TestUnknownSubcommandIsAUsageError(t *testing.T) {
 	for _, args := range [][]string{{"completion", "nushell"}, {"config", "bogus"}} {
 		io, out, errOut := Test()
@@ -64,5 +81,21 @@ func TestUnknownSubcommandIsAUsageError(t *testing.T) {
 		if code := run(io, args); code != 0 || !strings.Contains(out.String(), "Available Commands:") {
 			t.Errorf("hookscope %v: exit %d\n%s", args, code, out)
 		}
+	}
+}
+
+// TestRootHelpIsShort: bare hookscope's help lists commands and global
+// flags; listen's flags stay on listen --help (and still work bare).
+func TestRootHelpIsShort(t *testing.T) {
+	t.Parallel()
+	io, out, _ := Test()
+	if code := run(io, []string{"--help"}); code != 0 || strings.Contains(out.String(), "--forward-to") ||
+		!strings.Contains(out.String(), "--db") || !strings.Contains(out.String(), "--version") {
+		t.Errorf("hookscope --help:\n%s", out)
+	}
+	io, out, _ = Test()
+	if code := run(io, []string{"listen", "--help"}); code != 0 || !strings.Contains(out.String(), "--forward-to") ||
+		!strings.Contains(out.String(), "--routes FILE ") || strings.Contains(out.String(), "--authtoken hookscope") {
+		t.Errorf("hookscope listen --help:\n%s", out)
 	}
 }

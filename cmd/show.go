@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/jsonview"
 	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/tui/styles"
 	"github.com/spf13/cobra"
 )
 
@@ -37,7 +39,7 @@ whole record, body base64-encoded.`,
 }
 
 func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error {
-	st, err := f.Store()
+	st, err := f.ExistingStore()
 	if err != nil {
 		return err
 	}
@@ -89,8 +91,13 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  Size       %s\n", sizeLabel(rec))
+	if rec.Answered != "" {
+		fmt.Fprintf(w, "  Answered   %s\n", san(rec.Answered))
+	} else if a := liveAttempt(atts); a != nil {
+		fmt.Fprintf(w, "  Answered   %s (the sender got the handler's answer: %s)\n", liveAnswer(a), payload.SanitizeLine(a.URL))
+	}
 	if rec.Duplicate {
-		fmt.Fprintf(w, "  Duplicate  same body as %s (VideoNest re-sent it?)\n", rec.DuplicateOf)
+		fmt.Fprintln(w, "  Duplicate  "+duplicateNote(rec))
 	}
 	fmt.Fprintln(w, "\nHeaders")
 	for _, h := range rec.Headers {
@@ -100,7 +107,7 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 	if len(rec.Body) == 0 {
 		fmt.Fprintln(w, "  (empty)")
 	} else {
-		fmt.Fprintln(w, indent(payload.Pretty(rec.Body), "  "))
+		fmt.Fprintln(w, indent(f.prettyBody(rec.Body), "  "))
 	}
 	if len(dels) > 0 {
 		fmt.Fprintln(w, "\nDeliveries (outbox)")
@@ -114,14 +121,49 @@ func showRun(c *cobra.Command, f *Factory, o *showOptions, prefix string) error 
 			fmt.Fprintln(w, "  "+attemptLine(&a))
 			if a.Edited {
 				fmt.Fprintln(w, "      sent an edited body:")
-				fmt.Fprintln(w, indent(firstLines(payload.Pretty(a.SentBody), 5), "      "))
+				fmt.Fprintln(w, indent(f.prettyBody(a.SentBody), "      "))
 			}
+			// The handler's answer whole: show is where a person reads it.
 			if b := strings.TrimSpace(payload.Pretty(a.RespBody)); len(a.RespBody) > 0 && b != "" {
-				fmt.Fprintln(w, indent(firstLines(b, 5), "      "))
+				fmt.Fprintln(w, indent(f.prettyBody(a.RespBody), "      "))
+				if len(a.RespBody) >= forward.MaxStoredResponse {
+					fmt.Fprintf(w, "      … the answer was longer: hookscope keeps its first %s\n", payload.HumanSize(forward.MaxStoredResponse))
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// prettyBody is payload.Pretty, coloured as the TUI colours JSON when
+// stdout is a terminal that wants colour (NO_COLOR unset).
+func (f *Factory) prettyBody(b []byte) string {
+	s := strings.TrimRight(payload.Pretty(b), "\n")
+	if f.IO.NoColor || !f.IO.OutTTY || payload.Decode(b).Kind != payload.JSON {
+		return s
+	}
+	return payload.Highlight(s, styles.Default().Palette())
+}
+
+// liveAttempt is the forward whose answer went back to the sender (nil
+// under --ack, or when the request was never forwarded live).
+func liveAttempt(atts []inspect.Attempt) *inspect.Attempt {
+	for i := range atts {
+		if !atts[i].Replay && atts[i].DeliveryID == 0 {
+			return &atts[i]
+		}
+	}
+	return nil
+}
+
+func liveAnswer(a *inspect.Attempt) string {
+	if a.Status != 0 {
+		return fmt.Sprint(a.Status)
+	}
+	if strings.Contains(a.Error, "did not answer within") {
+		return "504 from hookscope"
+	}
+	return "502 from hookscope"
 }
 
 // deliveryLine says where one owed delivery stands, for people.
@@ -156,10 +198,17 @@ func indent(s, pre string) string {
 	return pre + strings.ReplaceAll(s, "\n", "\n"+pre)
 }
 
-func firstLines(s string, n int) string {
-	lines := strings.SplitN(s, "\n", n+1)
-	if len(lines) > n {
-		lines = append(lines[:n], "…")
+// cutLines keeps the first n lines of s and says how many more there are
+// and where to read them.
+func cutLines(s string, n int, id string) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) <= n {
+		return s
 	}
-	return strings.Join(lines, "\n")
+	more := len(lines) - n
+	word := "lines"
+	if more == 1 {
+		word = "line"
+	}
+	return strings.Join(lines[:n], "\n") + fmt.Sprintf("\n… %d more %s: hookscope show %s", more, word, id)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/spf13/cobra"
@@ -23,7 +24,10 @@ func newVerifyCmd(f *Factory) *cobra.Command {
 		Long: `verify computes the HMAC-SHA256 of the body (FILE, or stdin) with the secret
 and compares it with SIG, the hex value of X-VideoNest-Signature, the way
 listen judges captures. It says why a signature does not match: wrong length,
-not hex, or a different digest (the body or the secret differs).
+not hex, or a different digest (the body or the secret differs), and tries the
+usual mistakes to name the one that fits: a trailing newline added to or lost
+from the body, a sha256= prefix, the whsec_ prefix dropped or kept, a body
+re-serialised (pretty-printed or compacted JSON).
 
 Exit status: 0 valid, 1 invalid, 2 bad flags or arguments.`,
 		Example: `  hookscope verify --secret "$SECRET" --signature d13d1302… body.json
@@ -67,7 +71,13 @@ func verifyRun(c *cobra.Command, f *Factory, o *verifyOptions, args []string) er
 	v := signature.VideoNest{}.Verify(h, body, secrets)
 	fmt.Fprintf(f.IO.Out, "%s: %s\n", v.Status, v.Detail)
 	if v.Status != signature.Valid {
+		if hint := signature.Diagnose(body, o.sig, secrets); hint != "" {
+			fmt.Fprintln(f.IO.Out, "likely cause: "+hint)
+		}
 		return exitError{exitFail}
+	}
+	if strings.ToLower(o.sig) != o.sig {
+		fmt.Fprintln(f.IO.Out, "note: the hex is upper-case; hookscope accepts it, but a handler comparing strings (not bytes) would not")
 	}
 	return nil
 }

@@ -6,8 +6,10 @@ package inspect
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 
+	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/signature"
 )
 
@@ -25,11 +27,16 @@ type Record struct {
 	Body       []byte
 	Size       int64 // body size in bytes as announced/received, even when the body was refused
 
-	// Refused is non-zero when hookscope answered with an error status
-	// instead of capturing the body (413 too large); the body is then empty.
+	// Refused is the error status hookscope answered with instead of
+	// passing the request on: 413 (too large), 400 (ambiguous framing)
+	// and 505 (an h2c preface) are decided before the body is read, so no
+	// body is kept; 401
+	// (--verify-only) and 508 (a forward loop) keep the body as it came.
+	// BodyKept tells which.
 	Refused int
 
-	Event     string // envelope "event" when the body is JSON, else ""
+	Event string // see EventOf: where the judging scheme's provider puts it
+
 	Signature signature.Verdict
 
 	// Relay names the hookscope (its instance id) that captured this
@@ -37,12 +44,17 @@ type Record struct {
 	// this store's own. A relayed record keeps its publisher's ID.
 	Relay string
 
-	// Filled by store queries: the latest delivery to a handler, and whether
+	// Filled by store queries: the latest live forward or replay (else
+	// the latest outbox delivery), and whether
 	// an earlier request carried the same body (VideoNest re-sent it).
 	Forwarded     bool
 	ForwardStatus int // 0 with Forwarded: no answer (see ForwardError)
 	ForwardError  string
 	Duplicate     bool
+	// Answered says what hookscope answered the sender itself, when it
+	// did rather than store-and-200 or relay the handler's answer
+	// (listen --respond, VideoNest's endpoint check with the handler down).
+	Answered string
 	// Delivery sums up the record's outbox rows: "" when it owes none,
 	// else the least finished of pending, undelivered, delivered.
 	Delivery    DeliveryState
@@ -73,6 +85,29 @@ type Attempt struct {
 	// DeliveryID is the outbox row this attempt worked off (0: the live
 	// forward answered to the sender, or a replay).
 	DeliveryID int64
+}
+
+// BodyKept reports whether the record holds the request's body as sent:
+// true unless hookscope refused the request before reading it.
+func (r *Record) BodyKept() bool {
+	switch r.Refused {
+	case http.StatusRequestEntityTooLarge, http.StatusBadRequest, http.StatusHTTPVersionNotSupported:
+		return false
+	}
+	return true
+}
+
+// SizeLabel is the body's size as every view shows it: "171 B"; for a
+// body refused unread, the size its sender announced, and "–" when it
+// announced none (chunked).
+func (r *Record) SizeLabel() string {
+	switch {
+	case r.BodyKept():
+		return payload.HumanSize(r.Size)
+	case r.Size < 0:
+		return "–"
+	}
+	return payload.HumanSize(r.Size) + " announced"
 }
 
 // URI returns path plus query as it was requested.

@@ -100,7 +100,7 @@ func (m *Model) replayable(what string) (row list.Row, why tea.Cmd, ok bool) {
 		return row, m.footer.SetStatus(footer.Warning, "no request selected"), false
 	case m.o.Replay == nil:
 		return row, m.footer.SetStatus(footer.Warning, noTarget), false
-	case row.Rec.Refused != 0:
+	case !row.Rec.BodyKept():
 		return row, m.footer.SetStatus(footer.Warning, "this request was refused, so its body was not kept: nothing to "+what), false
 	}
 	return row, nil, true

@@ -20,6 +20,7 @@ import (
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/payload"
+	"github.com/hookscope/hookscope/inspect/sample"
 	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/hookscope/hookscope/inspect/wire"
@@ -62,7 +63,31 @@ type Config struct {
 	// Publish, when set, owes every capture a team relay publish to this
 	// target.
 	Publish string
+	// Respond, when set, is what hookscope answers every stored request
+	// instead of 200, so a developer can watch the sender's retries.
+	Respond *Respond
 }
+
+// Respond is listen --respond STATUS[,DELAY][,BODY].
+type Respond struct {
+	Status int
+	Delay  time.Duration
+	Body   []byte
+}
+
+// Note is how the record says what was answered.
+func (r *Respond) Note() string {
+	s := fmt.Sprintf("answered by hookscope: --respond %d", r.Status)
+	if r.Delay > 0 {
+		s += " after " + r.Delay.String()
+	}
+	return s
+}
+
+// EndpointCheckNote marks a request hookscope answered 200 itself because
+// the handler was down and the request looked like VideoNest's check of a
+// new endpoint (which would otherwise fail the registration).
+const EndpointCheckNote = "answered by hookscope: handler down, looks like VideoNest's endpoint check"
 
 // Engine is the capture http.Handler.
 type Engine struct {
@@ -145,7 +170,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The framing is in doubt, so the rest of the stream is too.
 		w.Header().Set("Connection", "close")
 		depart()
-		e.refuse(w, r, rec, http.StatusBadRequest, "ambiguous request framing ("+reason+"); refused and not forwarded")
+		e.refuse(w, r, rec, http.StatusBadRequest, "ambiguous request framing ("+reason+"); refused and not forwarded (recorded, body not kept)")
 		return
 	}
 
@@ -175,7 +200,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rec.Size = int64(len(body)) // at least this much: it kept coming
 		}
 		rec.Signature = signature.Verdict{Status: signature.Unchecked, SecretIndex: -1, Detail: "body not kept: over --max-body"}
-		msg := fmt.Sprintf("body larger than the %s limit (--max-body); not captured", payload.HumanSize(e.cfg.MaxBody))
+		msg := fmt.Sprintf("body larger than the %s limit (--max-body); recorded, body not kept", payload.HumanSize(e.cfg.MaxBody))
 		// The rest of the body is not read: tell net/http to drop the connection.
 		w.Header().Set("Connection", "close")
 		depart()
@@ -217,11 +242,16 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Size = int64(len(body))
 	rec.Signature = signature.Judge(e.cfg.Schemes, e.cfg.Provider, r.Header, body, e.cfg.Secrets)
-	rec.Event = payload.Decode(body).Event
+	rec.Event = inspect.EventOf(rec.Signature.Scheme, rec.Headers, body)
 
 	var live string
 	var owed []inspect.Owed
 	refuse := e.cfg.VerifyOnly && rec.Signature.Status != signature.Valid
+	if refuse {
+		// Recorded as refused like a 413, but with its body: the bytes
+		// are what was sent, only not proven to be VideoNest's.
+		rec.Refused = http.StatusUnauthorized
+	}
 	loop := e.cfg.Via != "" && looped(r.Header["Via"], e.cfg.Via)
 	if loop {
 		rec.Refused = http.StatusLoopDetected
@@ -255,6 +285,9 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(owed) > 0 && e.owed != nil {
 		e.owed()
 	}
+	if e.cfg.Respond != nil && !refuse && sent == nil {
+		rec.Answered = e.cfg.Respond.Note() // for the live views; stored by respond
+	}
 	e.bus.Publish(Event{Type: Captured, Record: rec})
 	if loop {
 		writeJSON(w, http.StatusLoopDetected, map[string]any{"id": rec.ID, "stored": true,
@@ -270,7 +303,15 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		res := <-sent
 		res.Attempt.RequestID = rec.ID
 		e.fwd.Record(rec, res.Attempt)
+		if endpointCheck(rec, res.Attempt) {
+			e.answerCheck(w, r, rec)
+			return
+		}
 		forward.Relay(w, rec, res)
+		return
+	}
+	if e.cfg.Respond != nil {
+		e.respond(w, r, rec)
 		return
 	}
 	// Canonical keys set directly: this is the hot path.
@@ -283,6 +324,47 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var jsonContentType = []string{"application/json"}
+
+// endpointCheck reports a request VideoNest's endpoint check would fail
+// on: the handler gave no answer at all (not running yet), and the request
+// carries none of the documented events (the ping's shape is not
+// documented). A handler that answered, even 4xx, is left to answer.
+func endpointCheck(rec *inspect.Record, a *inspect.Attempt) bool {
+	return a.Status == 0 && !strings.Contains(a.Error, "did not answer within") && !sample.Known(rec.Event)
+}
+
+// answerCheck answers 200 for a handler that is down, and says so in the
+// record.
+func (e *Engine) answerCheck(w http.ResponseWriter, r *http.Request, rec *inspect.Record) {
+	e.cfg.Store.SetAnswered(context.WithoutCancel(r.Context()), rec.ID, EndpointCheckNote)
+	writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "stored": true,
+		"note": "the handler is down; hookscope answered for it, as this looks like VideoNest's endpoint check"})
+}
+
+// respond answers what --respond says, after its delay; the request is
+// stored already, and the record says what was answered.
+func (e *Engine) respond(w http.ResponseWriter, r *http.Request, rec *inspect.Record) {
+	rs := e.cfg.Respond
+	ctx := context.WithoutCancel(r.Context())
+	e.cfg.Store.SetAnswered(ctx, rec.ID, rs.Note())
+	if rs.Delay > 0 {
+		start := time.Now()
+		t := time.NewTimer(rs.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			e.cfg.Store.SetAnswered(ctx, rec.ID, fmt.Sprintf("%s; the sender hung up after %s, before the answer",
+				rs.Note(), time.Since(start).Round(100*time.Millisecond)))
+			return
+		}
+	}
+	h := w.Header()
+	h["X-Hookscope-Id"] = []string{rec.ID}
+	h.Set("Content-Length", strconv.Itoa(len(rs.Body)))
+	w.WriteHeader(rs.Status)
+	w.Write(rs.Body)
+}
 
 // commit stores rec, or answers 503 and says why. It reports whether the
 // row is committed.
@@ -303,13 +385,15 @@ func (e *Engine) commit(w http.ResponseWriter, r *http.Request, rec *inspect.Rec
 }
 
 // refuse records a refused request without its body, then answers code.
+// "stored" stays false (the webhook was not captured: its body is gone),
+// "recorded" says the id names a record list and show know.
 func (e *Engine) refuse(w http.ResponseWriter, r *http.Request, rec *inspect.Record, code int, msg string) {
 	if !e.commit(w, r, rec, nil) {
 		return
 	}
 	e.bus.Publish(Event{Type: Captured, Record: rec})
 	w.Header().Set("X-Hookscope-Id", rec.ID)
-	writeJSON(w, code, map[string]any{"id": rec.ID, "stored": false, "error": msg})
+	writeJSON(w, code, map[string]any{"id": rec.ID, "stored": false, "recorded": true, "error": msg})
 }
 
 func trimPrefix(err error) string {

@@ -144,7 +144,7 @@ func (r *Replayer) Replay(ctx context.Context, req ReplayRequest) (*Replayed, er
 	if err != nil {
 		return nil, err
 	}
-	if rec.Refused != 0 {
+	if !rec.BodyKept() {
 		return nil, fmt.Errorf("%s: %w", rec.ID, ErrRefused)
 	}
 	e := req.Edit
@@ -158,6 +158,9 @@ func (r *Replayer) Replay(ctx context.Context, req ReplayRequest) (*Replayed, er
 	urls, err := r.targets(ctx, rec, req.To)
 	if err != nil {
 		return nil, err
+	}
+	if rec.Refused == http.StatusUnauthorized {
+		notes = append(notes, fmt.Sprintf("%s was refused by --verify-only (signature %s): replaying its bytes anyway", rec.ID, rec.Signature.Status))
 	}
 	out := &Replayed{Sent: sent, Notes: notes,
 		Edited: !bytes.Equal(sent.Body, rec.Body) || !slices.Equal(sent.Headers, rec.Headers)}

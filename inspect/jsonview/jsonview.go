@@ -68,6 +68,9 @@ func Summary(r *inspect.Record) map[string]any {
 	if r.Refused != 0 {
 		m["refused"] = r.Refused
 	}
+	if r.Answered != "" {
+		m["answered"] = r.Answered
+	}
 	// source says where the record came from: captured here, or brought
 	// by the team relay from the hookscope named in relay.
 	m["source"] = "local"
@@ -169,6 +172,12 @@ func RequestEvent(r *inspect.Record) map[string]any {
 	}
 	if r.Relay != "" {
 		m["relay"] = r.Relay
+	}
+	if r.DuplicateOf != "" {
+		m["duplicate_of"] = r.DuplicateOf
+	}
+	if r.Answered != "" {
+		m["answered"] = r.Answered
 	}
 	return m
 }

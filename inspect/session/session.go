@@ -36,6 +36,7 @@ type Config struct {
 	MaxBody    int64
 	BodyBudget int64 // body bytes in memory across all requests at once
 	VerifyOnly bool
+	Respond    *capture.Respond // answer this instead of 200 (listen --respond)
 
 	// Forwarding: nothing when Targets and Routes are both empty.
 	Targets        []forward.Target
@@ -51,6 +52,10 @@ type Config struct {
 	// Relay, when set, publishes captures to the team's NATS stream and/or
 	// stores the team's captures here; the session fills in the rest.
 	Relay *relay.Options
+
+	// Retention, when set, deletes captures older than this in the
+	// background (at start, then every RetentionEvery).
+	Retention time.Duration
 
 	// EventQueue bounds each front end's queue of live events.
 	EventQueue int
@@ -80,7 +85,7 @@ func New(cfg Config) *Session {
 	s := &Session{cfg: cfg, serveErr: make(chan error, 4)}
 	via := "hookscope-" + instanceID()
 	ccfg := capture.Config{Via: via, Store: cfg.Store, Secrets: cfg.Secrets, Schemes: cfg.Schemes, Provider: cfg.Provider,
-		MaxBody: cfg.MaxBody, BodyBudget: cfg.BodyBudget, VerifyOnly: cfg.VerifyOnly}
+		MaxBody: cfg.MaxBody, BodyBudget: cfg.BodyBudget, VerifyOnly: cfg.VerifyOnly, Respond: cfg.Respond}
 	if cfg.Relay != nil {
 		ro := *cfg.Relay
 		ro.Instance, ro.Store, ro.Schemes, ro.Provider, ro.Secrets = via, cfg.Store, cfg.Schemes, cfg.Provider, cfg.Secrets
@@ -118,6 +123,9 @@ func New(cfg Config) *Session {
 	if cfg.ForwardTimeout > 0 {
 		// Room to relay the handler's answer after waiting for it.
 		writeTimeout = cfg.ForwardTimeout + 30*time.Second
+	}
+	if cfg.Respond != nil && writeTimeout > 0 && cfg.Respond.Delay+30*time.Second > writeTimeout {
+		writeTimeout = cfg.Respond.Delay + 30*time.Second
 	}
 	s.srv = capture.NewServer(s.eng, writeTimeout)
 	return s
@@ -167,6 +175,12 @@ func (s *Session) Run(ctx context.Context) error {
 	dctx, stopDeliveries := context.WithCancel(context.WithoutCancel(ctx))
 	delDone := make(chan error, 1)
 	go func() { delDone <- s.del.Run(dctx) }()
+	pruneDone := make(chan struct{})
+	if s.cfg.Retention > 0 {
+		go func() { s.prune(dctx); close(pruneDone) }()
+	} else {
+		close(pruneDone)
+	}
 	var relDone chan error // nil, so never ready, without a relay
 	if s.relay != nil {
 		relDone = make(chan error, 1)
@@ -194,11 +208,31 @@ func (s *Session) Run(ctx context.Context) error {
 	}
 	stopDeliveries()
 	<-delDone
+	<-pruneDone
 	if relDone != nil {
 		<-relDone
 	}
 	s.fwd.Close()
 	return runErr
+}
+
+// RetentionEvery is how often listen --retention prunes.
+const RetentionEvery = 10 * time.Minute
+
+// prune applies Retention until ctx ends. A failed prune (the store locked
+// by another process a moment) is tried again at the next tick: captures
+// never wait for it.
+func (s *Session) prune(ctx context.Context) {
+	t := time.NewTicker(RetentionEvery)
+	defer t.Stop()
+	for {
+		s.cfg.Store.Prune(ctx, time.Now().Add(-s.cfg.Retention), 0)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Subscribe gives a front end its own bounded queue of live events.

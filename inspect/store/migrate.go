@@ -124,6 +124,9 @@ var migrations = []string{
 	// 4: a record the team relay brought in names the hookscope that
 	// captured it (its instance id); '' for a capture of this machine's own.
 	`ALTER TABLE requests ADD COLUMN relay TEXT NOT NULL DEFAULT '';`,
+	// 5: what hookscope answered itself, when it did (listen --respond, or
+	// VideoNest's endpoint check while the handler is down); '' otherwise.
+	`ALTER TABLE requests ADD COLUMN answered TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the user_version this build writes.

@@ -54,15 +54,20 @@ func (s *Store) Resolve(ctx context.Context, prefix string) (string, error) {
 	return "", fmt.Errorf("id prefix %q is ambiguous: it matches %s%s; type more characters: %w", prefix, strings.Join(ids, ", "), more, ErrAmbiguous)
 }
 
+// The forward status is the latest attempt a person or the sender saw:
+// the live forward (the answer the sender got) or a replay, before any
+// outbox delivery, so a fan-out copy finishing last does not stand in for
+// the sender's answer. Under --ack there is only the outbox's.
 const recordCols = `r.id, r.received_ns, r.method, r.path, r.query, r.proto, r.host, r.remote, r.size, r.refused,
  r.event, r.sig_status, r.sig_scheme, r.sig_detail, r.sig_secret,
- (SELECT a.status FROM attempts a WHERE a.request_id = r.id ORDER BY a.id DESC LIMIT 1),
- (SELECT a.error FROM attempts a WHERE a.request_id = r.id ORDER BY a.id DESC LIMIT 1),
+ (SELECT a.status FROM attempts a WHERE a.request_id = r.id ORDER BY a.outbox_id = 0 DESC, a.id DESC LIMIT 1),
+ (SELECT a.error FROM attempts a WHERE a.request_id = r.id ORDER BY a.outbox_id = 0 DESC, a.id DESC LIMIT 1),
  r.dup_of,
  (SELECT CASE WHEN count(*) = 0 THEN '' WHEN sum(o.state = 'pending') > 0 THEN 'pending'
    WHEN sum(o.state = 'undelivered') > 0 THEN 'undelivered' ELSE 'delivered' END
   FROM outbox o WHERE o.request_id = r.id),
- r.relay`
+ r.relay,
+ r.answered`
 
 type scanner interface{ Scan(...any) error }
 
@@ -76,7 +81,7 @@ func scanRecord(sc scanner, extra ...any) (inspect.Record, error) {
 	var dupOf int64
 	dest := []any{&key, &ns, &rec.Method, &rec.Path, &rec.Query, &rec.Proto, &rec.Host, &rec.RemoteAddr,
 		&rec.Size, &rec.Refused, &rec.Event, &status, &scheme, &rec.Signature.Detail, &rec.Signature.SecretIndex,
-		&fwdStatus, &fwdErr, &dupOf, &delivery, &rec.Relay}
+		&fwdStatus, &fwdErr, &dupOf, &delivery, &rec.Relay, &rec.Answered}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return rec, err
 	}

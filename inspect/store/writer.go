@@ -208,6 +208,10 @@ func (s *Store) commit(batch []*job) {
 				}
 				if err == nil {
 					s.dups.add(j.hash, key)
+					if dupOf != 0 {
+						// Live front ends say "same body as …" as list does.
+						j.rec.Duplicate, j.rec.DuplicateOf = true, idString(dupOf)
+					}
 				}
 			} else if j.fin != nil {
 				err = finishDelivery(tx, attStmt, j.fin)

@@ -146,7 +146,7 @@ func TestSignatureTab(t *testing.T) {
 		}
 	}
 	v = show(t, drv, d, 7, SignatureTab)
-	for _, want := range []string{"✓ valid", "matched secret #2", "↻ duplicate delivery"} {
+	for _, want := range []string{"✓ valid", "matched secret #2", "↻ same body as an earlier request"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("valid verdict lacks %q:\n%s", want, v)
 		}

@@ -18,9 +18,13 @@ import (
 
 func renderPayload(st *styles.Styles, r *inspect.Record, body string, kind payload.Kind) string {
 	var b strings.Builder
-	if r.Refused != 0 {
-		fmt.Fprintf(&b, "%s\n", st.Error.Render(fmt.Sprintf("Refused with %d: hookscope did not keep the body (%s announced).",
-			r.Refused, payload.HumanSize(r.Size))))
+	if !r.BodyKept() {
+		size := r.SizeLabel()
+		if r.Size < 0 {
+			size = "no length announced"
+		}
+		fmt.Fprintf(&b, "%s\n", st.Error.Render(fmt.Sprintf("Refused with %d: hookscope did not keep the body (%s).",
+			r.Refused, size)))
 		if r.Signature.Detail != "" {
 			b.WriteString(st.Muted.Render(payload.SanitizeLine(r.Signature.Detail)) + "\n")
 		}
@@ -115,7 +119,7 @@ func renderSignature(st *styles.Styles, r *inspect.Record, secretMask string) st
 	}
 	b.WriteString("\n")
 	if r.Duplicate {
-		b.WriteString("\n" + st.Duplicate.Render("↻ duplicate delivery: an earlier request carried the same body (VideoNest re-sent it).") + "\n")
+		b.WriteString("\n" + st.Duplicate.Render("↻ same body as an earlier request: a re-sent delivery, or a copy (the mark compares bodies only).") + "\n")
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -2,6 +2,7 @@ package list
 
 import (
 	"fmt"
+	"github.com/hookscope/hookscope/inspect"
 	"strconv"
 	"strings"
 	"time"
@@ -182,7 +183,7 @@ func (m Model) row(l layout, r Row, selected bool, now time.Time) string {
 		cells = append(cells, style(m.st.Muted, padLeft(lat, l.latency)))
 	}
 	if l.size > 0 {
-		cells = append(cells, padLeft(payload.HumanSize(rec.Size), l.size))
+		cells = append(cells, padLeft(sizeCell(rec), l.size))
 	}
 	line := strings.Join(cells, " ")
 	line = pad(ansi.Truncate(line, m.width, ""), m.width)
@@ -274,4 +275,13 @@ func thousands(n int) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// sizeCell is the size column: a refused body whose sender announced no
+// length reads "–", not "-1 B".
+func sizeCell(rec *inspect.Record) string {
+	if rec.Size < 0 {
+		return "–"
+	}
+	return payload.HumanSize(rec.Size)
 }
