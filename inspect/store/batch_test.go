@@ -121,13 +121,26 @@ func TestDuplicateMarkNeedsTheSameBytes(t *testing.T) {
 	}
 	forged := rec("/forged", `{"a":2}`)
 	// Make the writer believe forged's hash is first's: what a collision
-	// in the stored bits would look like.
+	// in the stored bits would look like, once as a row loaded from the
+	// store (64 bits known: the bytes are compared) and once as a row this
+	// process stored (128 bits known: the second half differs).
 	key, _ := idNumber(first.ID)
+	_, firstTail := bodyHashes(first.Body)
 	s.commitMu.Lock()
-	s.dups.first[BodyHash(forged.Body)] = key
+	s.dups.first[BodyHash(forged.Body)] = dupEntry{key: key}
 	s.commitMu.Unlock()
 	if err := s.Insert(ctx, forged); err != nil {
 		t.Fatal(err)
+	}
+	forged2 := rec("/forged", `{"a":3}`)
+	s.commitMu.Lock()
+	s.dups.first[BodyHash(forged2.Body)] = dupEntry{key: key, tail: firstTail}
+	s.commitMu.Unlock()
+	if err := s.Insert(ctx, forged2); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx, forged2.ID); got.Duplicate {
+		t.Error("a body matching 64 bits but not the next 64 was marked a duplicate")
 	}
 	again := rec("/again", `{"a":1}`)
 	if err := s.Insert(ctx, again); err != nil {

@@ -17,7 +17,7 @@ const dupWindow = 50000
 // evicted first. Only the writer goroutine touches it.
 type dupIndex struct {
 	loaded bool
-	first  map[int64]int64 // body hash → row key
+	first  map[int64]dupEntry // body hash → the first row with it
 	ring   []int64
 	next   int
 }
@@ -30,31 +30,58 @@ type dupIndex struct {
 // 2^32, so a match is also confirmed byte for byte (confirmed) before a row
 // is marked: the mark is a fact, "same body as <id>".
 func BodyHash(b []byte) int64 {
+	h, _ := bodyHashes(b)
+	return h
+}
+
+// dupEntry is a row in the window. tail is the next 64 bits of its body's
+// SHA-256 when this process stored it (0 when it was loaded from the
+// store, which keeps 64 bits only): a body matching all 128 bits is the
+// same body without reading the original back (a forged match would take
+// 2^64 work), so a burst of re-sent webhooks costs no query per row.
+type dupEntry struct {
+	key  int64
+	tail uint64
+}
+
+// bodyHashes is BodyHash and the next 64 bits of the same SHA-256.
+func bodyHashes(b []byte) (int64, uint64) {
 	if len(b) == 0 {
-		return 0
+		return 0, 0
 	}
 	sum := sha256.Sum256(b)
 	h := int64(binary.BigEndian.Uint64(sum[:8]))
 	if h == 0 {
 		h = 1 // 0 means "no body"
 	}
-	return h
+	tail := binary.BigEndian.Uint64(sum[8:16])
+	if tail == 0 {
+		tail = 1 // 0 means "not known"
+	}
+	return h, tail
 }
 
 // check returns the row key of an earlier request whose body is body (hash
 // h), or 0. q reads inside the writer's transaction, which may hold it.
-func (d *dupIndex) check(s *Store, q *sql.Tx, h int64, body []byte) int64 {
+func (d *dupIndex) check(s *Store, q *sql.Tx, h int64, tail uint64, body []byte) int64 {
 	if !d.loaded {
 		d.load(s)
 	}
 	if h == 0 {
 		return 0
 	}
-	key := d.first[h]
-	if key == 0 || !confirmed(q, key, body) {
+	e := d.first[h]
+	switch {
+	case e.key == 0:
+		return 0
+	case e.tail != 0 && tail != 0:
+		if e.tail != tail {
+			return 0
+		}
+	case !confirmed(q, e.key, body):
 		return 0
 	}
-	return key
+	return e.key
 }
 
 // confirmed reports whether row key holds exactly body. It runs only when
@@ -66,7 +93,7 @@ func confirmed(q *sql.Tx, key int64, body []byte) bool {
 	return err == nil && same
 }
 
-func (d *dupIndex) add(h int64, key int64) {
+func (d *dupIndex) add(h int64, tail uint64, key int64) {
 	if h == 0 {
 		return
 	}
@@ -80,14 +107,14 @@ func (d *dupIndex) add(h int64, key int64) {
 		d.ring[d.next] = h
 		d.next = (d.next + 1) % dupWindow
 	}
-	d.first[h] = key
+	d.first[h] = dupEntry{key, tail}
 }
 
 // load seeds the window from the newest stored rows, so a retry that
 // arrives after a restart is still recognised.
 func (d *dupIndex) load(s *Store) {
 	d.loaded = true
-	d.first = make(map[int64]int64)
+	d.first = make(map[int64]dupEntry)
 	// The reader pool: the writer's one connection is inside a transaction.
 	rows, err := s.r.Query(`SELECT body_hash, id FROM requests WHERE body_hash != 0 ORDER BY id DESC LIMIT ?`, dupWindow)
 	if err != nil {
@@ -103,6 +130,6 @@ func (d *dupIndex) load(s *Store) {
 	}
 	// Oldest first, so first[] keeps the earliest id of each body.
 	for i := len(hs) - 1; i >= 0; i-- {
-		d.add(hs[i], ids[i])
+		d.add(hs[i], 0, ids[i])
 	}
 }

@@ -110,6 +110,7 @@ type job struct {
 	att  *inspect.Attempt
 	fin  *finish // an outbox row's attempt and new state
 	hash int64   // rec's body hash, computed by the caller off the writer
+	tail uint64  // the next 64 bits of the same SHA-256 (see dupEntry)
 	err  chan error
 	// fresh is set when the store chose rec.ID, so it may choose another.
 	fresh bool

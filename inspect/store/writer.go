@@ -26,7 +26,8 @@ func (s *Store) Insert(ctx context.Context, rec *inspect.Record, owed ...inspect
 	if fresh {
 		rec.ID = s.ids.Next(rec.ReceivedAt)
 	}
-	j := &job{rec: rec, owed: owed, hash: BodyHash(rec.Body), err: make(chan error, 1), fresh: fresh}
+	h, tail := bodyHashes(rec.Body)
+	j := &job{rec: rec, owed: owed, hash: h, tail: tail, err: make(chan error, 1), fresh: fresh}
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():
@@ -186,7 +187,7 @@ func (s *Store) commit(batch []*job) {
 					errs[i] = fmt.Errorf("%q is not a request id", j.rec.ID)
 					continue
 				}
-				dupOf := s.dups.check(s, tx, j.hash, j.rec.Body)
+				dupOf := s.dups.check(s, tx, j.hash, j.tail, j.rec.Body)
 				if len(j.owed) > 0 {
 					// The record and its outbox rows go in together or not at
 					// all: a record whose deliveries were lost would be
@@ -207,7 +208,7 @@ func (s *Store) commit(batch []*job) {
 					tx.Exec(`RELEASE owed`)
 				}
 				if err == nil {
-					s.dups.add(j.hash, key)
+					s.dups.add(j.hash, j.tail, key)
 					if dupOf != 0 {
 						// Live front ends say "same body as …" as list does.
 						j.rec.Duplicate, j.rec.DuplicateOf = true, idString(dupOf)
