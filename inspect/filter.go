@@ -109,30 +109,8 @@ func (f Filter) textMatch(r *Record) bool {
 	if t == "" || TextMatch(FoldText(t), r.Path, r.Event, r.Headers, r.Body) {
 		return true
 	}
-	p, ok := idPrefix(t)
+	p, ok := NormalizeIDPrefix(t)
 	return ok && strings.HasPrefix(r.ID, p)
-}
-
-// idPrefix reads t as the store does an id prefix: any case, o for 0,
-// i and l for 1, at most an id's 12 characters of its alphabet.
-func idPrefix(t string) (string, bool) {
-	t = strings.ToLower(strings.TrimSpace(t))
-	if t == "" || len(t) > 12 {
-		return "", false
-	}
-	b := []byte(t)
-	for i, c := range b {
-		switch c {
-		case 'o':
-			b[i] = '0'
-		case 'i', 'l':
-			b[i] = '1'
-		}
-		if !strings.ContainsRune("0123456789abcdefghjkmnpqrstvwxyz", rune(b[i])) {
-			return "", false
-		}
-	}
-	return string(b), true
 }
 
 // glob is SQLite's GLOB: case-sensitive, * any run, ? one character,

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hookscope/hookscope/inspect"
 )
 
 // IDs are 12 lower-case Crockford base32 characters: 9 for the milliseconds
@@ -14,8 +16,8 @@ import (
 // by arrival as plain strings, carry no ambiguous letters (no i, l, o, u), and
 // any unique prefix selects one, like a git hash.
 const (
-	idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
-	idLen      = 12
+	idAlphabet = inspect.IDAlphabet
+	idLen      = inspect.IDLen
 	idTimeLen  = 9
 	idSeqBits  = 15
 )
@@ -104,30 +106,14 @@ func IDTime(id string) (time.Time, bool) {
 // ErrBadID is returned for an id prefix with characters no id contains.
 var ErrBadID = errors.New("not an id")
 
-// NormalizePrefix lower-cases a user-typed id prefix and maps the letters
-// Crockford base32 treats as look-alikes (o→0, i/l→1), so ids read aloud or
-// copied from a screenshot still resolve.
+// NormalizePrefix is inspect.NormalizeIDPrefix, with ErrBadID for text no
+// id starts with.
 func NormalizePrefix(p string) (string, error) {
-	p = strings.TrimSpace(strings.ToLower(p))
-	if p == "" {
+	n, ok := inspect.NormalizeIDPrefix(p)
+	if !ok {
 		return "", ErrBadID
 	}
-	if len(p) > idLen {
-		return "", ErrBadID
-	}
-	b := []byte(p)
-	for i, c := range b {
-		switch c {
-		case 'o':
-			b[i] = '0'
-		case 'i', 'l':
-			b[i] = '1'
-		}
-		if strings.IndexByte(idAlphabet, b[i]) < 0 {
-			return "", ErrBadID
-		}
-	}
-	return string(b), nil
+	return n, nil
 }
 
 // The store keys rows by the id's number: 12 base32 characters are 60 bits,
