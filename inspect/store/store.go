@@ -114,6 +114,8 @@ type job struct {
 	err  chan error
 	// fresh is set when the store chose rec.ID, so it may choose another.
 	fresh bool
+	// queued: nobody waits for this row's commit (QueueAttempt).
+	queued bool
 	// state is claimed once, by the writer (the row goes into a
 	// transaction and its waiter waits for the outcome) or by a waiter
 	// giving up first (the row is never written), so a 503 is only ever

@@ -79,10 +79,39 @@ func (s *Store) writer() {
 			}
 		}
 		s.fill(p)
+		if s.onlyQueued(p) {
+			// Nobody waits on these rows (the live forward's attempts,
+			// recorded after the sender has its answer). A commit of their
+			// own would sit in front of the next capture's; wait a moment
+			// for that capture and share its commit instead.
+			t := time.NewTimer(attemptLinger)
+			select {
+			case j := <-s.jobs:
+				p.add(j)
+				s.fill(p)
+			case <-t.C:
+			case <-s.quit:
+			}
+			t.Stop()
+		}
 		s.commitMu.Lock()
 		s.commit(p.jobs)
 		s.commitMu.Unlock()
 	}
+}
+
+// attemptLinger bounds how long a queued attempt waits for a capture to
+// share a commit with.
+const attemptLinger = 2 * time.Millisecond
+
+// onlyQueued reports a batch of rows nobody waits for.
+func (s *Store) onlyQueued(p *batchPlan) bool {
+	for _, j := range p.jobs {
+		if !j.queued {
+			return false
+		}
+	}
+	return len(p.jobs) > 0
 }
 
 // drain commits what was accepted before Close, in batches as usual.
@@ -394,7 +423,7 @@ func (s *Store) addAttempt(ctx context.Context, a *inspect.Attempt) error {
 // QueueAttempt records an attempt without waiting for the commit: the live
 // forward path answers the sender first. done, if not nil, gets the outcome.
 func (s *Store) QueueAttempt(a *inspect.Attempt, done func(error)) {
-	j := &job{att: a, err: make(chan error, 1)}
+	j := &job{att: a, err: make(chan error, 1), queued: done == nil}
 	select {
 	case s.jobs <- j:
 	case <-s.quit:
