@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 // env is an isolated home for one test: its own store, config and data dirs,
 // and no secrets leaking in from the developer's shell.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	db  string
 	bin string // another build of hookscope; "" is the one TestMain built
@@ -63,7 +63,7 @@ func (e *env) binary() string {
 	return hookscopeBin
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	return &env{t: t, dir: dir, db: filepath.Join(dir, "data", "hookscope.db")}
@@ -114,7 +114,7 @@ func (e *env) mustRun(args ...string) string {
 
 // proc is a running `hookscope listen --json`.
 type proc struct {
-	t     *testing.T
+	t     testing.TB
 	cmd   *exec.Cmd
 	URL   string
 	Ready map[string]any
@@ -230,7 +230,7 @@ func sign(body []byte, secret string) string {
 }
 
 // post sends body with optional headers and returns status and response body.
-func post(t *testing.T, url string, body []byte, hdr map[string]string) (int, []byte) {
+func post(t testing.TB, url string, body []byte, hdr map[string]string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -249,7 +249,7 @@ func post(t *testing.T, url string, body []byte, hdr map[string]string) (int, []
 	return resp.StatusCode, b
 }
 
-func idOf(t *testing.T, respBody []byte) string {
+func idOf(t testing.TB, respBody []byte) string {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(respBody, &m); err != nil {

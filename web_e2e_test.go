@@ -41,13 +41,13 @@ func webSign(b []byte) string {
 // browser starts a headless chromium with a fresh profile and collects
 // every console message, exception and browser log entry of its tab.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	mu   sync.Mutex
 	msgs []chromedp.ConsoleMessage
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	t.Helper()
 	exe := "/usr/bin/chromium"
 	if _, err := os.Stat(exe); err != nil {
@@ -168,7 +168,7 @@ func (h *recordingHandler) count(sub string) (n int, valid bool) {
 	return n, valid
 }
 
-func postSigned(t *testing.T, url string, body []byte, sig string) {
+func postSigned(t testing.TB, url string, body []byte, sig string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", url, strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
@@ -183,7 +183,7 @@ func postSigned(t *testing.T, url string, body []byte, sig string) {
 
 // sendRaw writes one request as bytes, so its path can hold what an HTTP
 // client would escape.
-func sendRaw(t *testing.T, hostport, reqLine string, headers []string, body string) {
+func sendRaw(t testing.TB, hostport, reqLine string, headers []string, body string) {
 	t.Helper()
 	c, err := net.Dial("tcp", hostport)
 	if err != nil {
@@ -378,7 +378,7 @@ func (b *browser) evalString(js string) string {
 	return v
 }
 
-func waitCount(t *testing.T, h *recordingHandler, sub string, want int) {
+func waitCount(t testing.TB, h *recordingHandler, sub string, want int) {
 	t.Helper()
 	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		if n, _ := h.count(sub); n >= want {
@@ -391,14 +391,11 @@ func waitCount(t *testing.T, h *recordingHandler, sub string, want int) {
 	t.Fatalf("the handler got %d bodies with %s, want %d; all: %q", n, sub, want, h.bodies)
 }
 
-// TestWebInspectorNumbers measures what the note reports: a webhook's
-// arrival to its row, first paint with 100 000 stored, and the page's JS
-// heap after 10 000 arrivals. It asserts nothing about speed; run it with
-// HOOKSCOPE_WEB_NUMBERS=1.
-func TestWebInspectorNumbers(t *testing.T) {
-	if os.Getenv("HOOKSCOPE_WEB_NUMBERS") == "" {
-		t.Skip("set HOOKSCOPE_WEB_NUMBERS=1 to measure the web inspector")
-	}
+// BenchmarkWebInspector measures, in a real browser against the built
+// binary, a webhook's arrival to its row, first paint with 100 000 stored,
+// and the page's JS heap after 10 000 arrivals, and logs them (one pass,
+// whatever b.N): go test -run '^$' -bench WebInspector -benchtime 1x .
+func BenchmarkWebInspector(t *testing.B) {
 	b := newBrowser(t)
 	e := newEnv(t)
 	if err := os.MkdirAll(filepath.Dir(e.db), 0o755); err != nil {
