@@ -155,15 +155,20 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	probe := time.NewTicker(d.o.ProbeEvery)
 	defer probe.Stop()
 	leading := false
+	var beat time.Time
 	for {
-		lead, err := d.o.Store.LeaseOutbox(ctx, d.o.Worker, d.o.Now(), workerStale)
-		if err == nil && lead && !leading {
-			// Taking the outbox (a new start, or another process gone) is
-			// the moment a user expects the backlog to flow: every pending
-			// row is due now, whatever its schedule said.
-			d.o.Store.DueNow(ctx, d.o.Now())
+		// The lease is a write: renewed once per ProbeEvery, not on every
+		// wake (each --ack capture wakes the loop).
+		if now := d.o.Now(); beat.IsZero() || now.Sub(beat) >= d.o.ProbeEvery {
+			lead, err := d.o.Store.LeaseOutbox(ctx, d.o.Worker, now, workerStale)
+			if err == nil && lead && !leading {
+				// Taking the outbox (a new start, or another process gone)
+				// is the moment a user expects the backlog to flow: every
+				// pending row is due now, whatever its schedule said.
+				d.o.Store.DueNow(ctx, now)
+			}
+			leading, beat = err == nil && lead, now
 		}
-		leading = err == nil && lead
 		if leading {
 			d.dispatch(ctx, &wg)
 		}
