@@ -79,6 +79,7 @@ type Store struct {
 	// moment so they share its commit instead of paying for their own.
 	arriving atomic.Int64
 	insStmt  *sql.Stmt
+	getStmt  *sql.Stmt // on the readers: Get
 	attStmt  *sql.Stmt
 	dups     dupIndex // writer goroutine only
 	dirty    atomic.Bool
@@ -235,6 +236,9 @@ func Open(path string, opt Options) (*Store, error) {
 	if s.insStmt, err = w.Prepare(insertSQL); err == nil {
 		s.attStmt, err = w.Prepare(attemptSQL)
 	}
+	if err == nil {
+		s.getStmt, err = r.Prepare(getSQL)
+	}
 	if err != nil {
 		w.Close()
 		r.Close()
@@ -304,6 +308,7 @@ func (s *Store) Close() error {
 	// and with it from folding the WAL back into the file on the way out.
 	s.insStmt.Close()
 	s.attStmt.Close()
+	s.getStmt.Close()
 	err := s.w.Close()
 	if e := s.r.Close(); err == nil {
 		err = e
