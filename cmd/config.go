@@ -29,18 +29,8 @@ Keys:
 		Example: "  hookscope config set secret whsec_live_abc123",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			p, err := f.ConfigPath()
+			p, cfg, err := editConfig(f, func(cfg *fileConfig) error { return cfg.set(args[0], args[1]) })
 			if err != nil {
-				return err
-			}
-			cfg, err := f.Config()
-			if err != nil {
-				return err
-			}
-			if err := cfg.set(args[0], args[1]); err != nil {
-				return usageError{err}
-			}
-			if err := cfg.save(p); err != nil {
 				return err
 			}
 			shown, _ := cfg.get(args[0])
@@ -53,18 +43,8 @@ Keys:
 		Example: "  hookscope config unset port",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			p, err := f.ConfigPath()
+			p, _, err := editConfig(f, func(cfg *fileConfig) error { return cfg.unset(args[0]) })
 			if err != nil {
-				return err
-			}
-			cfg, err := f.Config()
-			if err != nil {
-				return err
-			}
-			if err := cfg.unset(args[0]); err != nil {
-				return usageError{err}
-			}
-			if err := cfg.save(p); err != nil {
 				return err
 			}
 			fmt.Fprintf(f.IO.ErrOut, "Unset %s in %s\n", args[0], p)
@@ -119,4 +99,25 @@ func keyHelp() string {
 		fmt.Fprintf(&b, "  %-16s %s\n", k, configKeys[k])
 	}
 	return b.String()
+}
+
+// editConfig reads the config file, applies edit (its error is the user's:
+// a usage error) and writes the file back; it returns the file's path and
+// the edited config.
+func editConfig(f *Factory, edit func(*fileConfig) error) (string, *fileConfig, error) {
+	p, err := f.ConfigPath()
+	if err != nil {
+		return "", nil, err
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := edit(cfg); err != nil {
+		return "", nil, usageError{err}
+	}
+	if err := cfg.save(p); err != nil {
+		return "", nil, err
+	}
+	return p, cfg, nil
 }
