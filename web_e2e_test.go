@@ -7,9 +7,6 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -31,12 +28,6 @@ import (
 )
 
 const webSecret = "whsec_browser"
-
-func webSign(b []byte) string {
-	m := hmac.New(sha256.New, []byte(webSecret))
-	m.Write(b)
-	return hex.EncodeToString(m.Sum(nil))
-}
 
 // browser starts a headless chromium with a fresh profile and collects
 // every console message, exception and browser log entry of its tab.
@@ -149,7 +140,7 @@ func (h *recordingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
 	h.bodies = append(h.bodies, string(b))
-	h.valid = append(h.valid, r.Header.Get("X-VideoNest-Signature") == webSign(b))
+	h.valid = append(h.valid, r.Header.Get("X-VideoNest-Signature") == sign(b, webSecret))
 	h.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"ok":true,"n":%d}`, len(b))
@@ -168,17 +159,10 @@ func (h *recordingHandler) count(sub string) (n int, valid bool) {
 	return n, valid
 }
 
+// postSigned posts body with its signature; the answer is not the point.
 func postSigned(t testing.TB, url string, body []byte, sig string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", url, strings.NewReader(string(body)))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-VideoNest-Signature", sig)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	post(t, url, body, map[string]string{"X-VideoNest-Signature": sig})
 }
 
 // sendRaw writes one request as bytes, so its path can hold what an HTTP
@@ -230,7 +214,7 @@ func TestWebInspectorInABrowser(t *testing.T) {
 
 	// A webhook appears without a reload.
 	body1 := []byte(`{"event":"video.processed","timestamp":"2026-03-30T10:15:00Z","data":{"id":"vid_live1","title":"My Video","status":"ready","duration":142}}`)
-	postSigned(t, p.URL+"/hooks/live-1", body1, webSign(body1))
+	postSigned(t, p.URL+"/hooks/live-1", body1, sign(body1, webSecret))
 	id1 := p.next("request")["id"].(string)
 	b.wait("the live row", fmt.Sprintf(`document.querySelector('#spacer .row[data-id="%s"]') !== null`, id1))
 
@@ -431,7 +415,7 @@ func BenchmarkWebInspector(t *testing.B) {
 	for i := range 30 {
 		body := fmt.Appendf(nil, `{"event":"video.processed","data":{"id":"vid_lat%d"}}`, i)
 		sent := float64(time.Now().UnixMicro()) / 1000
-		postSigned(t, p.URL+fmt.Sprintf("/lat/%d", i), body, webSign(body))
+		postSigned(t, p.URL+fmt.Sprintf("/lat/%d", i), body, sign(body, webSecret))
 		b.wait("row", fmt.Sprintf(`window.__seen['%d'] !== undefined`, i))
 		at, _ := chromedp.Run(b.ctx, chromedp.Evaluate[float64](fmt.Sprintf(`window.__seen['%d']`, i)))
 		lat = append(lat, time.Duration((at-sent)*float64(time.Millisecond)))
@@ -449,7 +433,7 @@ func BenchmarkWebInspector(t *testing.B) {
 			defer wg.Done()
 			for i := range next {
 				body := fmt.Appendf(nil, `{"event":"video.processed","data":{"id":"vid_burst%d"}}`, i)
-				postSigned(t, p.URL+fmt.Sprintf("/burst/%d", i), body, webSign(body))
+				postSigned(t, p.URL+fmt.Sprintf("/burst/%d", i), body, sign(body, webSecret))
 			}
 		}()
 	}
