@@ -389,12 +389,5 @@ func DialAddr(target string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("bad target %q: %v", target, err)
 	}
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-	}
-	return net.JoinHostPort(u.Hostname(), port), nil
+	return hostPort(u), nil
 }
