@@ -334,11 +334,7 @@ func isTimeoutMsg(s string) bool { return strings.Contains(s, "did not answer wi
 // PointsAt reports whether t sends to the listener at addr: forwarding
 // there would feed every webhook back to hookscope itself.
 func PointsAt(t Target, addr *net.TCPAddr) bool {
-	a, err := DialAddr(t.URL.String())
-	if err != nil {
-		return false
-	}
-	host, port, _ := net.SplitHostPort(a)
+	host, port, _ := net.SplitHostPort(hostPort(t.URL))
 	if port != strconv.Itoa(addr.Port) {
 		return false
 	}
