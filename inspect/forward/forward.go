@@ -346,7 +346,9 @@ func PointsAt(t Target, addr *net.TCPAddr) bool {
 		return false
 	}
 	for _, ip := range ips {
-		if ip.Equal(addr.IP) || (addr.IP.IsUnspecified() && (ip.IsLoopback() || isLocal(ip))) {
+		// A connection to 0.0.0.0 (or ::) reaches this machine's own
+		// listener on that port, whichever local address it is on.
+		if ip.Equal(addr.IP) || ip.IsUnspecified() || (addr.IP.IsUnspecified() && (ip.IsLoopback() || isLocal(ip))) {
 			return true
 		}
 	}

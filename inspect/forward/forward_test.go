@@ -310,3 +310,32 @@ func TestPrepareResignsWithTheCapturesScheme(t *testing.T) {
 		t.Errorf("re-signed Stripe capture: %+v", v)
 	}
 }
+
+// TestPointsAt: every spelling of this machine's own listener is a loop,
+// a neighbouring port or another host is not.
+func TestPointsAt(t *testing.T) {
+	lo := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 7717}
+	any := &net.TCPAddr{IP: net.IPv4zero, Port: 7717}
+	for _, tc := range []struct {
+		target string
+		addr   *net.TCPAddr
+		want   bool
+	}{
+		{"localhost:7717", lo, true},
+		{"127.0.0.1:7717/hook", lo, true},
+		{"0.0.0.0:7717", lo, true},
+		{"http://[::]:7717", lo, true},
+		{"127.0.0.1:7717", any, true},
+		{"127.0.0.1:7718", lo, false},
+		{"http://192.0.2.1:7717", lo, false},
+		{"http://example.test:7717", any, false},
+	} {
+		tg, err := ParseTarget(tc.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := PointsAt(tg, tc.addr); got != tc.want {
+			t.Errorf("PointsAt(%s, %s) = %v, want %v", tc.target, tc.addr, got, tc.want)
+		}
+	}
+}
