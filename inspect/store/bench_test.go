@@ -59,3 +59,43 @@ func BenchmarkInsertBatched(b *testing.B) {
 	wg.Wait()
 	b.ReportMetric(float64(s.Stats().Rows)/float64(s.Stats().Commits), "rows/commit")
 }
+
+// BenchmarkOutboxDue asks for the due rows of a store with 16 pending
+// deliveries, behind none and behind 20 000 delivered ones: the two
+// should cost about the same, since a worker asks after every batch.
+func BenchmarkOutboxDue(b *testing.B) {
+	for _, delivered := range []int{0, 20000} {
+		b.Run(fmt.Sprint("delivered=", delivered), func(b *testing.B) {
+			s := open(b)
+			ctx := context.Background()
+			var wg sync.WaitGroup
+			work := make(chan int)
+			for w := 0; w < 64; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range work {
+						if err := s.Insert(ctx, benchRecord(i), inspect.Owed{Sink: inspect.SinkPublish, Target: "nats://x"}); err != nil {
+							b.Error(err)
+						}
+					}
+				}()
+			}
+			for i := 0; i < delivered+16; i++ {
+				work <- i
+			}
+			close(work)
+			wg.Wait()
+			if _, err := s.w.Exec(`UPDATE outbox SET state = 'delivered' WHERE id <= ?`, delivered); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				rows, err := s.Due(ctx, time.Now(), 256, inspect.SinkPublish)
+				if err != nil || len(rows) != 16 {
+					b.Fatalf("due: %d rows, %v", len(rows), err)
+				}
+			}
+		})
+	}
+}

@@ -127,6 +127,10 @@ var migrations = []string{
 	// 5: what hookscope answered itself, when it did (listen --respond, or
 	// VideoNest's endpoint check while the handler is down); '' otherwise.
 	`ALTER TABLE requests ADD COLUMN answered TEXT NOT NULL DEFAULT '';`,
+	// 6: the due query walks pending rows in arrival order. Without this
+	// index SQLite walked the whole outbox, every row ever delivered, on
+	// each call.
+	`CREATE INDEX outbox_pending ON outbox(id) WHERE state = 'pending';`,
 }
 
 // SchemaVersion is the user_version this build writes.
