@@ -21,24 +21,28 @@ type finish struct {
 	d   *inspect.Delivery
 }
 
-func insertOwed(tx *sql.Tx, key int64, at time.Time, owed []inspect.Owed) error {
+const owedSQL = `INSERT INTO outbox (request_id, sink, target, next_ns) VALUES (?,?,?,?)`
+
+const finishSQL = `UPDATE outbox SET state = ?, tries = ?, next_ns = ?, last_status = ?, last_error = ?, done_ns = ?
+ WHERE id = ?`
+
+func insertOwed(tx *txStmts, key int64, at time.Time, owed []inspect.Owed) error {
 	for _, o := range owed {
-		if _, err := tx.Exec(`INSERT INTO outbox (request_id, sink, target, next_ns) VALUES (?,?,?,?)`,
-			key, o.Sink, o.Target, at.UnixNano()); err != nil {
+		if _, err := tx.stmt(stOwed).Exec(key, o.Sink, o.Target, at.UnixNano()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func finishDelivery(tx *sql.Tx, attStmt *sql.Stmt, f *finish) error {
+func finishDelivery(tx *txStmts, f *finish) error {
 	key, ok := idNumber(f.d.RequestID)
 	if !ok {
 		return fmt.Errorf("%q is not a request id", f.d.RequestID)
 	}
 	if f.att != nil {
 		f.att.DeliveryID = f.d.ID
-		res, err := attStmt.Exec(attemptArgs(key, f.att)...)
+		res, err := tx.stmt(stAttempt).Exec(attemptArgs(key, f.att)...)
 		if err != nil {
 			return err
 		}
@@ -50,8 +54,7 @@ func finishDelivery(tx *sql.Tx, attStmt *sql.Stmt, f *finish) error {
 	} else {
 		done = f.d.DoneAt.UnixNano()
 	}
-	_, err := tx.Exec(`UPDATE outbox SET state = ?, tries = ?, next_ns = ?, last_status = ?, last_error = ?, done_ns = ?
- WHERE id = ?`, string(f.d.State), f.d.Tries, next, f.d.LastStatus, f.d.LastError, done, f.d.ID)
+	_, err := tx.stmt(stFinish).Exec(string(f.d.State), f.d.Tries, next, f.d.LastStatus, f.d.LastError, done, f.d.ID)
 	return err
 }
 

@@ -201,7 +201,7 @@ func (s *Store) commit(batch []*job) {
 		if err != nil {
 			return err
 		}
-		recStmt, attStmt := tx.Stmt(s.insStmt), tx.Stmt(s.attStmt)
+		st := s.writes.in(tx)
 		ok := 0
 		for i, j := range batch {
 			var res sql.Result
@@ -221,20 +221,20 @@ func (s *Store) commit(batch []*job) {
 					// The record and its outbox rows go in together or not at
 					// all: a record whose deliveries were lost would be
 					// acknowledged and never delivered.
-					if _, err = tx.Exec(`SAVEPOINT owed`); err != nil {
+					if _, err = st.stmt(stSavepoint).Exec(); err != nil {
 						tx.Rollback()
 						return err
 					}
 				}
-				key, err = s.execRecord(recStmt, j, key, dupOf)
+				key, err = s.execRecord(st.stmt(stRecord), j, key, dupOf)
 				if err == nil && len(j.owed) > 0 {
-					err = insertOwed(tx, key, j.rec.ReceivedAt, j.owed)
+					err = insertOwed(st, key, j.rec.ReceivedAt, j.owed)
 				}
 				if len(j.owed) > 0 {
 					if err != nil {
-						tx.Exec(`ROLLBACK TO owed`)
+						st.stmt(stRollbackTo).Exec()
 					}
-					tx.Exec(`RELEASE owed`)
+					st.stmt(stRelease).Exec()
 				}
 				if err == nil {
 					s.dups.add(j.hash, j.tail, key)
@@ -244,14 +244,14 @@ func (s *Store) commit(batch []*job) {
 					}
 				}
 			} else if j.fin != nil {
-				err = finishDelivery(tx, attStmt, j.fin)
+				err = finishDelivery(st, j.fin)
 			} else {
 				key, ok := idNumber(j.att.RequestID)
 				if !ok {
 					errs[i] = fmt.Errorf("%q is not a request id", j.att.RequestID)
 					continue
 				}
-				res, err = attStmt.Exec(attemptArgs(key, j.att)...)
+				res, err = st.stmt(stAttempt).Exec(attemptArgs(key, j.att)...)
 				if err == nil {
 					j.att.ID, _ = res.LastInsertId()
 				}
