@@ -31,8 +31,11 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -49,15 +52,28 @@ func main() {
 	n := flag.Int("n", 20000, "webhooks per throughput run")
 	conns := flag.Int("c", 16, "concurrent connections for throughput")
 	lat := flag.Int("lat", 1000, "webhooks for the latency run (one connection)")
-	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
+	prof := flag.String("cpuprofile", "", "write a CPU profile of the relay runs (not the local one) here")
+	subs := flag.String("subs", "1,4", "subscriber counts to run, comma-separated")
 	flag.Parse()
+	var counts []int
+	for _, f := range strings.Split(*subs, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench/relay: -subs %q: want counts like 1,4\n", *subs)
+			os.Exit(2)
+		}
+		counts = append(counts, n)
+	}
 	if *prof != "" {
 		f, err := os.Create(*prof)
-		if err == nil && pprof.StartCPUProfile(f) == nil {
-			defer pprof.StopCPUProfile()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench/relay:", err)
+			os.Exit(1)
 		}
+		profile = f
 	}
-	if err := run(*n, *conns, *lat); err != nil {
+	defer pprof.StopCPUProfile()
+	if err := run(*n, *conns, *lat, counts); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/relay:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -101,7 +117,10 @@ func start(dir string, ro *relay.Options, serve bool) (*node, error) {
 	return n, nil
 }
 
-func run(total, conns, latN int) error {
+// profile receives the CPU profile of the relay runs, when asked for.
+var profile *os.File
+
+func run(total, conns, latN int, counts []int) error {
 	dir, err := os.MkdirTemp("", "hookscope-bench-relay-")
 	if err != nil {
 		return err
@@ -127,15 +146,22 @@ func run(total, conns, latN int) error {
 	if err != nil {
 		return err
 	}
+	cpu0 := cpuTime()
 	el, err := load(client, local.url, "local", total, conns)
+	cpu := cpuTime() - cpu0
 	local.stop()
 	if err != nil {
 		return err
 	}
 	localRate := float64(total) / el.Seconds()
-	fmt.Printf("local capture                         %8.0f webhooks/s\n", localRate)
+	fmt.Printf("local capture                         %8.0f webhooks/s, %s CPU per webhook\n", localRate, perHook(cpu, total))
 
-	for i, subs := range []int{1, 4} {
+	if profile != nil {
+		if err := pprof.StartCPUProfile(profile); err != nil {
+			return err
+		}
+	}
+	for i, subs := range counts {
 		channel := fmt.Sprintf("run%d", i)
 		stream := "BENCH" // one stream holds hookscope.>; each run its own channel
 		pub, err := start(filepath.Join(dir, channel, "pub"), &relay.Options{URL: natsURL, Publish: true, Stream: stream, Channel: channel}, true)
@@ -151,20 +177,20 @@ func run(total, conns, latN int) error {
 			}
 			sub = append(sub, s)
 		}
-		t0 := time.Now()
+		t0, cpu0 := time.Now(), cpuTime()
 		if _, err := load(client, pub.url, channel, total, conns); err != nil {
 			return err
 		}
 		captured := time.Since(t0)
 		for _, s := range sub {
-			if err := waitCount(s.st, total, 2*time.Minute); err != nil {
+			if err := waitCount(s, total, 2*time.Minute); err != nil {
 				return err
 			}
 		}
-		el := time.Since(t0)
+		el, cpu := time.Since(t0), cpuTime()-cpu0
 		rate := float64(total) / el.Seconds()
-		fmt.Printf("relay, %d subscriber(s): capture→commit %8.0f webhooks/s (%.2f × local; publisher captured at %.0f/s), lost 0\n",
-			subs, rate, rate/localRate, float64(total)/captured.Seconds())
+		fmt.Printf("relay, %d subscriber(s): capture→commit %8.0f webhooks/s (%.2f × local; publisher captured at %.0f/s), %s CPU per webhook, lost 0\n",
+			subs, rate, rate/localRate, float64(total)/captured.Seconds(), perHook(cpu, total))
 
 		if subs == 1 {
 			if err := latency(client, pub, sub[0], latN); err != nil {
@@ -180,6 +206,20 @@ func run(total, conns, latN int) error {
 }
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+
+// cpuTime is the CPU this process (load generator, NATS and every store
+// included) has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func perHook(cpu time.Duration, n int) string {
+	return inspect.FormatLatency(cpu / time.Duration(n))
+}
 
 // load posts total signed webhooks over conns connections and returns how
 // long it took for every one to be acknowledged.
@@ -232,20 +272,29 @@ func post(client *http.Client, url, prefix string, i int) (string, error) {
 	return r.ID, nil
 }
 
-func waitCount(st *store.Store, want int, limit time.Duration) error {
-	end := time.Now().Add(limit)
-	for time.Now().Before(end) {
-		n, err := st.Count(context.Background(), inspect.Query{})
-		if err != nil {
-			return err
+// waitCount waits until the subscriber has committed want webhooks. It
+// counts the Captured events sent after each commit, and asks the store
+// once at the end: polling count(*) would scan the table again and again
+// and take the cores being measured.
+func waitCount(n *node, want int, limit time.Duration) error {
+	deadline := time.After(limit)
+	for got := 0; got < want; {
+		select {
+		case <-n.sub.Ready():
+		case <-deadline:
+			return fmt.Errorf("a subscriber got %d of %d webhooks within %s", got, want, limit)
 		}
-		if n >= want {
-			return nil
+		for _, e := range n.sub.Drain() {
+			if e.Type == inspect.Captured {
+				got++
+			}
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
-	n, _ := st.Count(context.Background(), inspect.Query{})
-	return fmt.Errorf("a subscriber got %d of %d webhooks within %s", n, want, limit)
+	c, err := n.st.Count(context.Background(), inspect.Query{})
+	if err == nil && c != want {
+		err = fmt.Errorf("a subscriber's store holds %d webhooks, want %d", c, want)
+	}
+	return err
 }
 
 // latency posts one webhook at a time and times the publisher's 200 to the
