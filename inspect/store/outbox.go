@@ -58,11 +58,48 @@ func finishDelivery(tx *txStmts, f *finish) error {
 	return err
 }
 
+// finishDeliveries applies several finishes, all of them or none.
+func finishDeliveries(tx *txStmts, fs []*finish) error {
+	if len(fs) == 1 {
+		return finishDelivery(tx, fs[0])
+	}
+	if _, err := tx.stmt(stSavepoint).Exec(); err != nil {
+		return err
+	}
+	var err error
+	for _, f := range fs {
+		if err = finishDelivery(tx, f); err != nil {
+			tx.stmt(stRollbackTo).Exec()
+			break
+		}
+	}
+	tx.stmt(stRelease).Exec()
+	return err
+}
+
 // FinishDelivery records one try of an outbox row (a, which may be nil
 // when nothing was sent) together with the row's new state in d, and
 // returns once both are committed.
 func (s *Store) FinishDelivery(ctx context.Context, d *inspect.Delivery, a *inspect.Attempt) error {
-	j := &job{fin: &finish{att: a, d: d}, err: make(chan error, 1)}
+	return s.finish(ctx, []*finish{{att: a, d: d}})
+}
+
+// FinishDeliveries records the new states of outbox rows that were worked
+// off without an attempt of their own (a batch of relay publishes), in
+// one row of the writer's transaction: all of them or none.
+func (s *Store) FinishDeliveries(ctx context.Context, ds []*inspect.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	fs := make([]*finish, len(ds))
+	for i, d := range ds {
+		fs[i] = &finish{d: d}
+	}
+	return s.finish(ctx, fs)
+}
+
+func (s *Store) finish(ctx context.Context, fs []*finish) error {
+	j := &job{fins: fs, err: make(chan error, 1)}
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():
@@ -96,7 +133,10 @@ func scanDelivery(sc scanner) (inspect.Delivery, error) {
 }
 
 func (s *Store) deliveries(ctx context.Context, q string, args ...any) ([]inspect.Delivery, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryCols+` FROM outbox o `+q, args...)
+	return scanDeliveries(s.r.QueryContext(ctx, `SELECT `+deliveryCols+` FROM outbox o `+q, args...))
+}
+
+func scanDeliveries(rows *sql.Rows, err error) ([]inspect.Delivery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the outbox: %s", describe(err))
 	}
@@ -117,8 +157,15 @@ func (s *Store) deliveries(ctx context.Context, q string, args ...any) ([]inspec
 // sinks it runs: rows owed to another sink would fill its window forever.
 func (s *Store) Due(ctx context.Context, now time.Time, limit int, sinks ...string) ([]inspect.Delivery, error) {
 	in, args := sinkFilter(sinks)
-	return s.deliveries(ctx, `WHERE o.state = 'pending' AND o.next_ns <= ?`+in+` ORDER BY o.id LIMIT ?`,
-		append(append([]any{now.UnixNano()}, args...), limit)...)
+	q := `SELECT ` + deliveryCols + ` FROM outbox o WHERE o.state = 'pending' AND o.next_ns <= ?` + in + ` ORDER BY o.id LIMIT ?`
+	args = append(append([]any{now.UnixNano()}, args...), limit)
+	// Workers ask after every batch: parse once per store, not per call.
+	st, err := s.prepared(q)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the outbox: %s", describe(err))
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	return scanDeliveries(rows, err)
 }
 
 // sinkFilter is the `AND o.sink IN (…)` for a list of sinks, or nothing.

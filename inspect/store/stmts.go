@@ -68,3 +68,32 @@ func (t *txStmts) stmt(i int) *sql.Stmt {
 	}
 	return t.bound[i]
 }
+
+// prepared returns q prepared on the readers, preparing it the first time.
+// Only for the few queries whose text is one of a handful (Due's, one per
+// set of sinks a worker names).
+func (s *Store) prepared(q string) (*sql.Stmt, error) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if st, ok := s.reads[q]; ok {
+		return st, nil
+	}
+	st, err := s.r.Prepare(q)
+	if err != nil {
+		return nil, err
+	}
+	if s.reads == nil {
+		s.reads = make(map[string]*sql.Stmt)
+	}
+	s.reads[q] = st
+	return st, nil
+}
+
+func (s *Store) closeReads() {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	for q, st := range s.reads {
+		st.Close()
+		delete(s.reads, q)
+	}
+}

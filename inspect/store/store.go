@@ -80,7 +80,9 @@ type Store struct {
 	arriving atomic.Int64
 	writes   writeStmts // on the writer connection
 	getStmt  *sql.Stmt  // on the readers: Get
-	dups     dupIndex   // writer goroutine only
+	readMu   sync.Mutex
+	reads    map[string]*sql.Stmt // on the readers, by query text
+	dups     dupIndex             // writer goroutine only
 	dirty    atomic.Bool
 	// commitMu is held by the writer for each commit, and by the
 	// checkpointer to finish a checkpoint between two commits.
@@ -108,9 +110,9 @@ type job struct {
 	rec  *inspect.Record
 	owed []inspect.Owed // with rec: its outbox rows
 	att  *inspect.Attempt
-	fin  *finish // an outbox row's attempt and new state
-	hash int64   // rec's body hash, computed by the caller off the writer
-	tail uint64  // the next 64 bits of the same SHA-256 (see dupEntry)
+	fins []*finish // outbox rows' attempts and new states, all or none
+	hash int64     // rec's body hash, computed by the caller off the writer
+	tail uint64    // the next 64 bits of the same SHA-256 (see dupEntry)
 	err  chan error
 	// fresh is set when the store chose rec.ID, so it may choose another.
 	fresh bool
@@ -145,11 +147,14 @@ func (j *job) size() int {
 		}
 		return n
 	}
-	if j.fin != nil {
-		if j.fin.att == nil {
-			return 0
+	if j.fins != nil {
+		n := 0
+		for _, f := range j.fins {
+			if f.att != nil {
+				n += len(f.att.RespBody)
+			}
 		}
-		return len(j.fin.att.RespBody)
+		return n
 	}
 	return len(j.att.RespBody)
 }
@@ -305,6 +310,7 @@ func (s *Store) Close() error {
 	// and with it from folding the WAL back into the file on the way out.
 	s.writes.close()
 	s.getStmt.Close()
+	s.closeReads()
 	err := s.w.Close()
 	if e := s.r.Close(); err == nil {
 		err = e

@@ -243,8 +243,8 @@ func (s *Store) commit(batch []*job) {
 						j.rec.Duplicate, j.rec.DuplicateOf = true, idString(dupOf)
 					}
 				}
-			} else if j.fin != nil {
-				err = finishDelivery(st, j.fin)
+			} else if j.fins != nil {
+				err = finishDeliveries(st, j.fins)
 			} else {
 				key, ok := idNumber(j.att.RequestID)
 				if !ok {
