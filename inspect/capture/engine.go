@@ -96,13 +96,16 @@ type Engine struct {
 	budget *budget
 	// fwd, when set, sends each capture to the handler: the first target's
 	// answer goes back to the sender, the rest (all of them under --ack)
-	// are owed to the outbox; owed is told after a commit that added rows.
+	// are owed to the outbox; owed is told after a commit that added rows,
+	// with the committed record (read-only from then on).
 	fwd  *forward.Forwarder
-	owed func()
+	owed func(*inspect.Record)
 }
 
 // SetForwarder installs the live forwarder. Call before serving.
-func (e *Engine) SetForwarder(f *forward.Forwarder, owed func()) { e.fwd, e.owed = f, owed }
+func (e *Engine) SetForwarder(f *forward.Forwarder, owed func(*inspect.Record)) {
+	e.fwd, e.owed = f, owed
+}
 
 func New(cfg Config) *Engine {
 	if cfg.MaxBody <= 0 {
@@ -283,7 +286,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(owed) > 0 && e.owed != nil {
-		e.owed()
+		e.owed(rec)
 	}
 	if e.cfg.Respond != nil && !refuse && sent == nil {
 		rec.Answered = e.cfg.Respond.Note() // for the live views; stored by respond

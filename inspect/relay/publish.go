@@ -3,7 +3,6 @@ package relay
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -77,14 +76,17 @@ func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, 
 	var firstErr error
 	var gone []inspect.Delivery
 	for _, row := range rows {
-		rec, err := r.o.Store.Get(ctx, row.RequestID)
-		if errors.Is(err, store.ErrNotFound) {
-			gone = append(gone, row)
-			continue
-		}
-		if err != nil {
-			firstErr = err
-			break
+		rec := r.committed(row.RequestID)
+		if rec == nil {
+			rec, err = r.o.Store.Get(ctx, row.RequestID)
+			if errors.Is(err, store.ErrNotFound) {
+				gone = append(gone, row)
+				continue
+			}
+			if err != nil {
+				firstErr = err
+				break
+			}
 		}
 		fut, err := js.PublishMsgAsync(encode(r.o.Channel, r.o.Instance, rec), jetstream.WithMsgID(rec.ID))
 		if err != nil {
@@ -113,16 +115,11 @@ func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, 
 		done = append(done, s.row)
 	}
 	now := time.Now()
-	var wg sync.WaitGroup
+	fin := make([]*inspect.Delivery, 0, len(done)+len(gone))
 	finish := func(row inspect.Delivery, state inspect.DeliveryState, status int, why string) {
 		row.Tries++
 		row.State, row.DoneAt, row.LastStatus, row.LastError = state, now, status, why
-		wg.Add(1)
-		// Concurrent, so the store's writer commits them together.
-		go func() {
-			defer wg.Done()
-			r.o.Store.FinishDelivery(context.WithoutCancel(ctx), &row, nil)
-		}()
+		fin = append(fin, &row)
 	}
 	for _, row := range done {
 		finish(row, inspect.Delivered, 200, "")
@@ -130,7 +127,9 @@ func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, 
 	for _, row := range gone {
 		finish(row, inspect.Undelivered, 0, "the request was deleted from the store")
 	}
-	wg.Wait()
+	// Should this fail, the rows go again and the stream drops them by
+	// Nats-Msg-Id.
+	r.o.Store.FinishDeliveries(context.WithoutCancel(ctx), fin)
 	if firstErr != nil {
 		r.unreachable(firstErr)
 	}

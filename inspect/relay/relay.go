@@ -75,6 +75,10 @@ type Relay struct {
 	o    Options
 	wake chan struct{}
 
+	hotMu    sync.Mutex
+	hot      map[string]*inspect.Record // committed, not yet published
+	hotBytes int
+
 	mu       sync.Mutex
 	state    inspect.TeamState
 	lastErr  string
@@ -149,6 +153,48 @@ func (r *Relay) Info() Info {
 // Target is what outbox rows owed to this relay name: the masked URL, so
 // no password is ever written to the store.
 func (r *Relay) Target() string { return Mask(r.o.URL) }
+
+// Committed says rec, owed a publish, is committed. The relay keeps a
+// small one in memory until it is published, so the publish needs no read
+// of the store; anything not kept is read from the store as usual.
+func (r *Relay) Committed(rec *inspect.Record) {
+	if r.o.Publish && len(rec.Body) <= hotBody {
+		r.hotMu.Lock()
+		if len(r.hot) >= hotRows || r.hotBytes+len(rec.Body) > hotBytes {
+			// Full: NATS is away, or these rows were deleted before
+			// their turn. Start over rather than keep stale ones.
+			clear(r.hot)
+			r.hotBytes = 0
+		}
+		if r.hot == nil {
+			r.hot = make(map[string]*inspect.Record)
+		}
+		r.hot[rec.ID] = rec
+		r.hotBytes += len(rec.Body)
+		r.hotMu.Unlock()
+	}
+	r.Wake()
+}
+
+// What Committed keeps: bodies of webhook size, four publish windows'
+// worth, at most 4 MiB of bodies.
+const (
+	hotBody  = 64 << 10
+	hotRows  = 4 * publishWindow
+	hotBytes = 4 << 20
+)
+
+// committed takes the record Committed kept for id, nil when none.
+func (r *Relay) committed(id string) *inspect.Record {
+	r.hotMu.Lock()
+	defer r.hotMu.Unlock()
+	rec := r.hot[id]
+	if rec != nil {
+		delete(r.hot, id)
+		r.hotBytes -= len(rec.Body)
+	}
+	return rec
+}
 
 // Wake says publish rows were added.
 func (r *Relay) Wake() {

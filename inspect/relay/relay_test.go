@@ -83,6 +83,12 @@ func run(t *testing.T, o Options) *Relay {
 	if err != nil {
 		t.Fatal(err)
 	}
+	start(t, r)
+	return r
+}
+
+func start(t *testing.T, r *Relay) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
@@ -92,7 +98,6 @@ func run(t *testing.T, o Options) *Relay {
 			t.Error(err)
 		}
 	})
-	return r
 }
 
 // waitFor polls cond at most 30 s: a bound for a broken build, not a speed
@@ -123,7 +128,19 @@ func TestPublishSubscribeKeepsIDsBytesAndJudgesLocally(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		recs = append(recs, capture(t, pub, i))
 	}
-	run(t, Options{URL: srv.ClientURL(), Publish: true, Instance: "hookscope-pub", Store: pub})
+	// Half are handed over as the capture engine does after its commit,
+	// and published from memory; the rest are read from the store.
+	p, err := New(Options{URL: srv.ClientURL(), Channel: "test", Publish: true, Instance: "hookscope-pub", Store: pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rec := range recs {
+		if i%2 == 0 {
+			cp := *rec
+			p.Committed(&cp)
+		}
+	}
+	start(t, p)
 	bus := &inspect.Bus{}
 	events := bus.Subscribe()
 	run(t, Options{URL: srv.ClientURL(), Subscribe: true, Consumer: "alice", Instance: "hookscope-a", Store: sub,
@@ -378,4 +395,28 @@ func TestRefusedStreamIsSaid(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestCommittedIsBounded: what the relay keeps in memory for its next
+// publishes has a ceiling however many captures wait for NATS, and large
+// bodies are read from the store when their turn comes.
+func TestCommittedIsBounded(t *testing.T) {
+	r, err := New(Options{URL: "nats://127.0.0.1:1", Publish: true, Store: nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10*hotRows; i++ {
+		r.Committed(&inspect.Record{ID: strconv.Itoa(i), Body: make([]byte, 1000)})
+		if len(r.hot) > hotRows || r.hotBytes > hotBytes {
+			t.Fatalf("after %d captures: %d kept, %d bytes", i+1, len(r.hot), r.hotBytes)
+		}
+	}
+	r.Committed(&inspect.Record{ID: "big", Body: make([]byte, hotBody+1)})
+	if r.committed("big") != nil {
+		t.Error("a body over the webhook size was kept in memory")
+	}
+	last := strconv.Itoa(10*hotRows - 1)
+	if rec := r.committed(last); rec == nil || r.committed(last) != nil {
+		t.Error("the newest capture is not kept exactly once")
+	}
 }

@@ -104,11 +104,11 @@ func New(cfg Config) *Session {
 		Sinks: map[string]forward.Sink{inspect.SinkForward: forward.ForwardSink(s.fwd)}})
 	switch {
 	case s.Forwarding() && s.relay != nil:
-		s.eng.SetForwarder(s.fwd, func() { s.del.Wake(); s.relay.Wake() })
+		s.eng.SetForwarder(s.fwd, func(rec *inspect.Record) { s.del.Wake(); s.relay.Committed(rec) })
 	case s.Forwarding():
-		s.eng.SetForwarder(s.fwd, s.del.Wake)
+		s.eng.SetForwarder(s.fwd, func(*inspect.Record) { s.del.Wake() })
 	case s.relay != nil:
-		s.eng.SetForwarder(nil, s.relay.Wake) // publish rows only
+		s.eng.SetForwarder(nil, s.relay.Committed) // publish rows only
 	}
 	if s.relay != nil {
 		s.relay.SetBus(bus)
