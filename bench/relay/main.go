@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -55,6 +56,11 @@ func main() {
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the relay runs (not the local one) here")
 	subs := flag.String("subs", "1,4", "subscriber counts to run, comma-separated")
 	flag.Parse()
+	// As listen and forward do (cmd/listen.go, captureGCPercent): every
+	// hookscope here, publisher and subscribers, runs with it.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
+	}
 	var counts []int
 	for _, f := range strings.Split(*subs, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))

@@ -99,3 +99,31 @@ func BenchmarkOutboxDue(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInsertOwed is BenchmarkInsertBatched for captures owed a
+// delivery: the outbox row rides in the same transaction.
+func BenchmarkInsertOwed(b *testing.B) {
+	s := open(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < 64; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if err := s.Insert(ctx, benchRecord(i), inspect.Owed{Sink: inspect.SinkPublish, Target: "nats://team"}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < b.N; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	b.ReportMetric(float64(s.Stats().Rows)/float64(s.Stats().Commits), "rows/commit")
+}
