@@ -27,6 +27,11 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"listen", "--port", "0", "--max-body", "1GiB"}, "--body-budget"},
 		{[]string{"listen", "--port", "0", "--body-budget", "lots"}, "--body-budget"},
 		{[]string{"listen", "--port", "0", "--tunnel", "maybe"}, "--tunnel must be"},
+		{[]string{"listen", "--port", "0", "--publish", "nats://127.0.0.1:1", "--stream-replicas", "7"}, "--stream-replicas 7"},
+		{[]string{"listen", "--port", "0", "--publish", "nats://127.0.0.1:1", "--stream-max-bytes", "0"}, "--stream-max-bytes"},
+		{[]string{"listen", "--port", "0", "--publish", "nats://127.0.0.1:1", "--stream-max-bytes", "big"}, "--stream-max-bytes"},
+		{[]string{"listen", "--port", "0", "--publish", "http://127.0.0.1:1"}, "not a NATS URL"},
+		{[]string{"forward", "--to", "127.0.0.1:3000", "--port", "0", "--publish", "nats://a:1", "--subscribe", "nats://b:1"}, "different NATS servers"},
 		{[]string{"replay"}, "replay needs request ids"},
 	} {
 		io, out, errOut := Test()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/relay"
 )
 
@@ -19,6 +20,8 @@ type teamFlags struct {
 	channel   string
 	stream    string
 	maxAge    time.Duration
+	maxBytes  string
+	replicas  int
 	since     time.Duration
 	creds     string
 }
@@ -30,6 +33,8 @@ func addTeamFlags(fs *pflag.FlagSet, t *teamFlags) {
 	fs.StringVar(&t.channel, "channel", relay.DefaultChannel, "team relay channel: subjects are hookscope.<channel>.<event>")
 	fs.StringVar(&t.stream, "stream", relay.DefaultStream, "JetStream stream (created on subjects hookscope.> if missing; an existing one is used as it is)")
 	fs.DurationVar(&t.maxAge, "stream-max-age", relay.DefaultMaxAge, "how long a stream hookscope creates keeps messages")
+	fs.StringVar(&t.maxBytes, "stream-max-bytes", "1GiB", "size cap of a stream hookscope creates; the oldest messages go first (e.g. 512MiB, 10GiB)")
+	fs.IntVar(&t.replicas, "stream-replicas", 1, "copies of a stream hookscope creates, on a NATS cluster (1-5; 3 survives a server's loss)")
 	fs.DurationVar(&t.since, "since", 0, "where a new --subscribe consumer starts, e.g. 2h (default: everything the stream holds)")
 	fs.StringVar(&t.creds, "nats-creds", "", "NATS JWT credentials file")
 }
@@ -54,6 +59,13 @@ func (t *teamFlags) options(fc *fileConfig) (*relay.Options, error) {
 	if t.maxAge < 0 || t.since < 0 {
 		return nil, usageErrorf("--stream-max-age and --since must be positive durations such as 168h or 2h")
 	}
+	maxBytes, err := payload.ParseSize(t.maxBytes)
+	if err != nil || maxBytes <= 0 {
+		return nil, usageErrorf("--stream-max-bytes %q: %v", t.maxBytes, errOr(err, "must be positive"))
+	}
+	if t.replicas < 1 || t.replicas > relay.MaxReplicas {
+		return nil, usageErrorf("--stream-replicas %d: a JetStream stream has 1 to %d replicas", t.replicas, relay.MaxReplicas)
+	}
 	url := pub
 	if url == "" {
 		url = sub
@@ -63,7 +75,7 @@ func (t *teamFlags) options(fc *fileConfig) (*relay.Options, error) {
 		consumer = defaultConsumer()
 	}
 	o := &relay.Options{URL: url, Creds: t.creds, Stream: t.stream, Channel: t.channel, MaxAge: t.maxAge,
-		Publish: pub != "", Subscribe: sub != "", Consumer: consumer, Since: t.since}
+		MaxBytes: maxBytes, Replicas: t.replicas, Publish: pub != "", Subscribe: sub != "", Consumer: consumer, Since: t.since}
 	if t.creds != "" {
 		if _, err := os.Stat(t.creds); err != nil {
 			return nil, usageErrorf("--nats-creds %s: %v", t.creds, err)

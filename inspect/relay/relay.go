@@ -32,6 +32,8 @@ const (
 	DefaultChannel  = "videonest"
 	DefaultMaxAge   = 7 * 24 * time.Hour
 	DefaultMaxBytes = 1 << 30
+	// MaxReplicas is JetStream's own limit.
+	MaxReplicas = 5
 )
 
 // Options configure a Relay. URL is as nats.Connect takes it: several
@@ -43,6 +45,7 @@ type Options struct {
 	Channel  string
 	MaxAge   time.Duration // of a stream this relay creates
 	MaxBytes int64         // of a stream this relay creates
+	Replicas int           // of a stream this relay creates (0: 1)
 	Publish  bool
 	// Subscribe with a durable consumer; Since is where a new one starts
 	// (0: everything the stream holds).
@@ -108,6 +111,12 @@ func New(o Options) (*Relay, error) {
 	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	if o.Replicas > MaxReplicas {
+		return nil, fmt.Errorf("%d stream replicas: JetStream keeps at most %d", o.Replicas, MaxReplicas)
 	}
 	if !o.Publish && !o.Subscribe {
 		return nil, errors.New("the relay neither publishes nor subscribes")
@@ -398,6 +407,7 @@ func (r *Relay) ensureStream(ctx context.Context, js jetstream.JetStream) (jetst
 		Storage:     jetstream.FileStorage,
 		MaxAge:      r.o.MaxAge,
 		MaxBytes:    r.o.MaxBytes,
+		Replicas:    r.o.Replicas,
 		Discard:     jetstream.DiscardOld,
 		Duplicates:  2 * time.Minute,
 	})

@@ -10,6 +10,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -418,5 +419,50 @@ func TestCommittedIsBounded(t *testing.T) {
 	last := strconv.Itoa(10*hotRows - 1)
 	if rec := r.committed(last); rec == nil || r.committed(last) != nil {
 		t.Error("the newest capture is not kept exactly once")
+	}
+}
+
+// TestCreatedStreamHasTheLimitsAsked: a stream the relay creates keeps
+// messages on disk for --stream-max-age up to --stream-max-bytes, and a
+// replica count one server cannot hold is said, not swallowed.
+func TestCreatedStreamHasTheLimitsAsked(t *testing.T) {
+	srv := natsServer(t, t.TempDir(), 0)
+	st := openStore(t)
+	capture(t, st, 1)
+	run(t, Options{URL: srv.ClientURL(), Stream: "LIMITS", MaxAge: 36 * time.Hour, MaxBytes: 64 << 20,
+		Publish: true, Instance: "p", Store: st})
+	waitFor(t, "the publish", func() bool { n, _ := st.Pending(context.Background(), inspect.SinkPublish); return n == 0 })
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	s, err := js.Stream(context.Background(), "LIMITS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.CachedInfo().Config
+	if cfg.MaxAge != 36*time.Hour || cfg.MaxBytes != 64<<20 || cfg.Storage != jetstream.FileStorage ||
+		cfg.Discard != jetstream.DiscardOld || cfg.Replicas != 1 {
+		t.Errorf("created stream: %+v", cfg)
+	}
+
+	st2 := openStore(t)
+	capture(t, st2, 2)
+	bus := &inspect.Bus{}
+	events := bus.Subscribe()
+	run(t, Options{URL: srv.ClientURL(), Stream: "R3", Replicas: 3, Publish: true, Instance: "p2", Store: st2, Bus: bus})
+	waitFor(t, "the refusal", func() bool {
+		for _, e := range events.Drain() {
+			if e.Type == inspect.Team && e.Team.State == "error" && strings.Contains(e.Team.Detail, "R3") &&
+				strings.Contains(strings.ToLower(e.Team.Detail), "replica") {
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := New(Options{URL: "nats://127.0.0.1:1", Publish: true, Replicas: 6}); err == nil {
+		t.Error("6 replicas accepted")
 	}
 }
