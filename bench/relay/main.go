@@ -208,6 +208,65 @@ func run(total, conns, latN int, counts []int) error {
 			s.stop()
 		}
 	}
+	return stages(dir, natsURL, client, total, conns, localRate, counts)
+}
+
+// stages measures the relay's two halves one at a time, each with the
+// machine to itself, as they run for a team: the publisher capturing and
+// publishing with nobody subscribed yet, then subscribers that slept
+// through it catching up. On separate machines the relay moves at the
+// slower of the two.
+func stages(dir, natsURL string, client *http.Client, total, conns int, localRate float64, counts []int) error {
+	const channel, stream = "stages", "BENCH"
+	pub, err := start(filepath.Join(dir, channel, "pub"), &relay.Options{URL: natsURL, Publish: true, Stream: stream, Channel: channel}, true)
+	if err != nil {
+		return err
+	}
+	t0, cpu0 := time.Now(), cpuTime()
+	if _, err := load(client, pub.url, channel, total, conns); err != nil {
+		return err
+	}
+	for end := time.Now().Add(2 * time.Minute); ; time.Sleep(time.Millisecond) {
+		n, err := pub.st.Pending(context.Background(), inspect.SinkPublish)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(end) {
+			return fmt.Errorf("%d captures still wait to be published", n)
+		}
+	}
+	el, cpu := time.Since(t0), cpuTime()-cpu0
+	pub.stop()
+	pubRate := float64(total) / el.Seconds()
+	fmt.Printf("publisher alone: capture→PubAck         %8.0f webhooks/s (%.2f × local), %s CPU per webhook\n",
+		pubRate, pubRate/localRate, perHook(cpu, total))
+	for i, subs := range counts {
+		var sub []*node
+		t0, cpu0 := time.Now(), cpuTime()
+		for j := 0; j < subs; j++ {
+			s, err := start(filepath.Join(dir, channel, fmt.Sprint("sub", i, "_", j)), &relay.Options{URL: natsURL, Subscribe: true,
+				Stream: stream, Channel: channel, Consumer: fmt.Sprint("late", i, "_", j)}, false)
+			if err != nil {
+				return err
+			}
+			sub = append(sub, s)
+		}
+		for _, s := range sub {
+			if err := waitCount(s, total, 2*time.Minute); err != nil {
+				return err
+			}
+		}
+		el, cpu := time.Since(t0), cpuTime()-cpu0
+		rate := float64(total) / el.Seconds()
+		fmt.Printf("%d subscriber(s) catching up at once:  %8.0f webhooks/s each (%.2f × local), %s CPU per webhook per subscriber\n",
+			subs, rate, rate/localRate, perHook(cpu, total*subs))
+		for _, s := range sub {
+			s.stop()
+		}
+	}
 	return nil
 }
 
