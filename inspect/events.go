@@ -22,8 +22,11 @@ type TeamState struct {
 	// "connecting", "connected", "unreachable", or "error": connected,
 	// but the server refused the stream or consumer (see Detail)
 	State   string
-	Pending int    // captures waiting to be published
-	Detail  string // one sentence when not connected: what failed, that it retries
+	Pending int // captures waiting to be published
+	// Behind is, for a subscriber, how many of the stream's messages it
+	// has not stored yet (what it missed while away, still coming in).
+	Behind int
+	Detail string // one sentence when not connected: what failed, that it retries
 }
 
 // Summary is the relay's state in the words every front end uses: "team:
@@ -43,6 +46,9 @@ func (t TeamState) Summary() string {
 		}
 	default:
 		b += "connecting to NATS"
+	}
+	if t.Behind > 0 {
+		b += ", " + strconv.Itoa(t.Behind) + " behind"
 	}
 	return b
 }

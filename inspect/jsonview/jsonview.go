@@ -201,7 +201,10 @@ func StoreErrorEvent(e inspect.Event) map[string]any {
 
 // TeamEvent is a {"type":"team"} line: where the team relay stands.
 func TeamEvent(t *inspect.TeamState) map[string]any {
-	m := map[string]any{"type": "team", "role": t.Role, "state": t.State, "pending": t.Pending}
+	m := map[string]any{"type": "team", "role": t.Role, "state": t.State, "pending": t.Pending, "summary": t.Summary()}
+	if t.Role != "publish" { // a subscriber
+		m["behind"] = t.Behind
+	}
 	if t.Detail != "" {
 		m["detail"] = t.Detail
 	}

@@ -85,7 +85,8 @@ type Relay struct {
 	mu       sync.Mutex
 	state    inspect.TeamState
 	lastErr  string
-	setupErr string // connected, but NATS refused the stream or consumer
+	setupErr string             // connected, but NATS refused the stream or consumer
+	cons     jetstream.Consumer // the subscription's, while it runs
 	changed  chan struct{}
 }
 
@@ -366,6 +367,9 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 				st.Pending = n
 			}
 		}
+		if st.State == "connected" {
+			st.Behind = r.behind(ctx, last.Behind)
+		}
 		r.mu.Lock()
 		r.state = st
 		r.mu.Unlock()
@@ -373,7 +377,7 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 		// per second under load would drown the lines people read.
 		news := first || st.State != last.State || (st.State == "error" && st.Detail != last.Detail) ||
 			(st.State != "connected" && st.Pending != last.Pending) ||
-			(st.Pending == 0) != (last.Pending == 0)
+			(st.Pending == 0) != (last.Pending == 0) || (st.Behind == 0) != (last.Behind == 0)
 		if news && r.o.Bus != nil {
 			s := st
 			r.o.Bus.Publish(inspect.Event{Type: inspect.Team, Team: &s})
@@ -388,6 +392,31 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 		case <-r.changed:
 		}
 	}
+}
+
+// behind asks the server how many messages the subscription has not
+// stored yet: not delivered, or delivered and not acknowledged. It keeps
+// the last count when the server does not answer in time.
+func (r *Relay) behind(ctx context.Context, last int) int {
+	r.mu.Lock()
+	c := r.cons
+	r.mu.Unlock()
+	if c == nil {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	info, err := c.Info(ctx)
+	if err != nil {
+		return last
+	}
+	return int(info.NumPending) + info.NumAckPending
+}
+
+func (r *Relay) setConsumer(c jetstream.Consumer) {
+	r.mu.Lock()
+	r.cons = c
+	r.mu.Unlock()
 }
 
 // ensureStream opens the stream, creating it when missing; an existing

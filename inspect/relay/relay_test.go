@@ -466,3 +466,54 @@ func TestCreatedStreamHasTheLimitsAsked(t *testing.T) {
 		t.Error("6 replicas accepted")
 	}
 }
+
+// TestSubscriberSaysHowFarBehind: a subscriber that cannot store yet says
+// how many of the stream's messages wait for it, and once it has stored
+// them, that it is no longer behind.
+func TestSubscriberSaysHowFarBehind(t *testing.T) {
+	srv := natsServer(t, t.TempDir(), 0)
+	pub := openStore(t)
+	for i := 0; i < 30; i++ {
+		capture(t, pub, i)
+	}
+	run(t, Options{URL: srv.ClientURL(), Publish: true, Instance: "p", Store: pub})
+	waitFor(t, "the publishes", func() bool { n, _ := pub.Pending(context.Background(), inspect.SinkPublish); return n == 0 })
+
+	teamEvents := func(bus *inspect.Bus) func(func(inspect.TeamState) bool) func() bool {
+		sub := bus.Subscribe()
+		return func(want func(inspect.TeamState) bool) func() bool {
+			return func() bool {
+				for _, e := range sub.Drain() {
+					if e.Type == inspect.Team && want(*e.Team) {
+						return true
+					}
+				}
+				return false
+			}
+		}
+	}
+	// A store that refuses every row: the messages stay with NATS.
+	closed := openStore(t)
+	closed.Close()
+	bus := &inspect.Bus{}
+	saw := teamEvents(bus)
+	r, err := New(Options{URL: srv.ClientURL(), Channel: "test", Subscribe: true, Consumer: "carol", Instance: "s", Store: closed, Bus: bus})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	waitFor(t, "30 behind", saw(func(s inspect.TeamState) bool {
+		return s.State == "connected" && s.Behind == 30 && strings.HasSuffix(s.Summary(), "NATS connected, 30 behind")
+	}))
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	st := openStore(t)
+	r = run(t, Options{URL: srv.ClientURL(), Subscribe: true, Consumer: "carol", Instance: "s", Store: st})
+	waitFor(t, "the 30 stored", func() bool { return count(t, st) == 30 })
+	waitFor(t, "no longer behind", func() bool { s := r.State(); return s.State == "connected" && s.Behind == 0 })
+}

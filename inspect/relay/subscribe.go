@@ -92,7 +92,10 @@ func (r *Relay) consume(ctx context.Context, js jetstream.JetStream) error {
 	if err != nil {
 		return err
 	}
-	defer it.Stop()
+	defer giveBack(it)
+	r.setConsumer(c)
+	defer r.setConsumer(nil)
+	r.poke() // say how far behind it starts
 	sem := make(chan struct{}, storing)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -112,6 +115,23 @@ func (r *Relay) consume(ctx context.Context, js jetstream.JetStream) error {
 			defer func() { <-sem }()
 			r.store(ctx, msg)
 		}()
+	}
+}
+
+// giveBack stops the subscription and hands the messages it had pulled
+// but not stored back to the server, so the next start (or another
+// subscriber on the same consumer) gets them at once instead of after
+// AckWait.
+func giveBack(it jetstream.MessagesContext) {
+	it.Drain()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return
+		}
+		msg.Nak()
 	}
 }
 
@@ -141,9 +161,11 @@ func (r *Relay) store(ctx context.Context, msg jetstream.Msg) {
 			msg.Ack()
 			return
 		}
-		if ctx.Err() == nil {
-			msg.NakWithDelay(time.Second) // the store is busy: try again soon
+		if ctx.Err() != nil {
+			msg.Nak() // stopping: the next start takes it at once
+			return
 		}
+		msg.NakWithDelay(time.Second) // the store is busy: try again soon
 		return
 	}
 	msg.Ack()

@@ -133,6 +133,10 @@ func TestTeamState(t *testing.T) {
 	if v := tuitest.Plain(m.View()); !strings.Contains(v, "team: NATS connected") || strings.Contains(v, "waiting") {
 		t.Errorf("connected:\n%s", v)
 	}
+	m.Count([]inspect.Event{{Type: inspect.Team, Team: &inspect.TeamState{Role: "subscribe", State: "connected", Behind: 3}}})
+	if v := tuitest.Plain(m.View()); !strings.Contains(v, "team: NATS connected, 3 behind") {
+		t.Errorf("a subscriber behind:\n%s", v)
+	}
 }
 
 // TestWebURL: the header names the web inspector beside the URL to
