@@ -192,7 +192,9 @@ func TestWebInspectorInABrowser(t *testing.T) {
 	hs := httptest.NewServer(h)
 	defer hs.Close()
 	e := newEnv(t)
-	p := e.start([]string{"forward", "--to", hs.URL, "--secret", webSecret, "--web", "127.0.0.1:0"})
+	// A team relay whose NATS is not there: the page says so.
+	p := e.start([]string{"forward", "--to", hs.URL, "--secret", webSecret, "--web", "127.0.0.1:0",
+		"--publish", "nats://alice:s3cret@127.0.0.1:1"})
 	webURL, _ := p.Ready["web_url"].(string)
 	if !strings.HasPrefix(webURL, "http://127.0.0.1:") || strings.Contains(webURL, p.URL) {
 		t.Fatalf("web_url %q (capture %s)", webURL, p.URL)
@@ -211,6 +213,11 @@ func TestWebInspectorInABrowser(t *testing.T) {
 
 	b.do(chromedp.Navigate(webURL))
 	b.wait("the live stream", `document.querySelector('#live.ok') !== null`)
+	b.wait("the team relay's state", `(() => { const p = document.getElementById('team');
+		return !p.hidden && /^team (unreachable|connecting)/.test(p.textContent) && p.title.includes('NATS'); })()`)
+	if b.eval(`document.getElementById('top').textContent.includes('s3cret') || document.getElementById('team').title.includes('s3cret')`) {
+		t.Error("the NATS password is on the page")
+	}
 
 	// A webhook appears without a reload.
 	body1 := []byte(`{"event":"video.processed","timestamp":"2026-03-30T10:15:00Z","data":{"id":"vid_live1","title":"My Video","status":"ready","duration":142}}`)

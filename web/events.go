@@ -66,6 +66,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	if tun != nil {
 		send("tunnel", jsonview.TunnelEvent(*tun))
 	}
+	if team := s.o.Session.Team(); team != nil {
+		// The relay says only what changes: a page opened later starts
+		// from where it stands now.
+		send("team", jsonview.TeamEvent(team))
+	}
 	health := s.health(ctx)
 	send("health", health)
 	if !flush() {

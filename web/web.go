@@ -42,6 +42,7 @@ type Session interface {
 	Replay(ctx context.Context, req forward.ReplayRequest) (*forward.Replayed, error)
 	Health(ctx context.Context) error
 	Forwarding() bool
+	Team() *inspect.TeamState // nil without a team relay
 }
 
 // Options configure the inspector.

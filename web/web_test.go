@@ -24,6 +24,7 @@ import (
 	"github.com/hookscope/hookscope/inspect"
 	"github.com/hookscope/hookscope/inspect/forward"
 	"github.com/hookscope/hookscope/inspect/jsonview"
+	"github.com/hookscope/hookscope/inspect/relay"
 	"github.com/hookscope/hookscope/inspect/session"
 	"github.com/hookscope/hookscope/inspect/store"
 )
@@ -49,6 +50,12 @@ type rig struct {
 
 func newRig(t *testing.T, targets ...string) *rig {
 	t.Helper()
+	return newRigWith(t, nil, targets...)
+}
+
+// newRigWith is newRig with a say in the session's config.
+func newRigWith(t *testing.T, tune func(*session.Config), targets ...string) *rig {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "hookscope.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +68,9 @@ func newRig(t *testing.T, targets ...string) *rig {
 			t.Fatal(err)
 		}
 		cfg.Targets = append(cfg.Targets, tg)
+	}
+	if tune != nil {
+		tune(&cfg)
 	}
 	sess := session.New(cfg)
 	cln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -424,22 +434,25 @@ func TestReplayWithoutTargetSaysSo(t *testing.T) {
 	}
 }
 
-func TestEventsStreamArrivals(t *testing.T) {
-	r := newRig(t)
+// events opens the live stream; next returns the data of the next event
+// of a type, skipping others.
+func (r *rig) events() (next func(want string) map[string]any) {
+	t := r.t
+	t.Helper()
 	req, _ := http.NewRequest("GET", r.web.URL+"/api/events", nil)
 	req.Host = r.host
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
 	if resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
 	}
 	sc := bufio.NewScanner(resp.Body)
-	next := func(want string) map[string]any {
+	return func(want string) map[string]any {
 		t.Helper()
 		event := ""
 		for sc.Scan() {
@@ -458,6 +471,11 @@ func TestEventsStreamArrivals(t *testing.T) {
 		t.Fatalf("stream ended before a %q event: %v", want, sc.Err())
 		return nil
 	}
+}
+
+func TestEventsStreamArrivals(t *testing.T) {
+	r := newRig(t)
+	next := r.events()
 	if h := next("health"); h["state"] != "none" {
 		t.Errorf("health without forwarding: %v", h)
 	}
@@ -465,6 +483,28 @@ func TestEventsStreamArrivals(t *testing.T) {
 	m := next("request")
 	if m["id"] != id || m["type"] != "request" || m["path"] != "/x%3C/script%3E" && m["path"] != "/x</script>" {
 		t.Errorf("request event %v", m)
+	}
+}
+
+// TestEventsSayWhereTheTeamStands: a page opened while the relay cannot
+// reach NATS hears so at once, in the words the terminal uses, not only
+// at the relay's next change.
+func TestEventsSayWhereTheTeamStands(t *testing.T) {
+	r := newRigWith(t, func(c *session.Config) {
+		c.Relay = &relay.Options{URL: "nats://alice:s3cret@127.0.0.1:1", Publish: true, Subscribe: true, Consumer: "alice"}
+	})
+	next := r.events()
+	m := next("team")
+	if m["role"] != "publish+subscribe" || m["behind"] != 0.0 || m["pending"] != 0.0 {
+		t.Errorf("team event %v", m)
+	}
+	sum, _ := m["summary"].(string)
+	if !strings.HasPrefix(sum, "team: ") || strings.Contains(sum, "s3cret") {
+		t.Errorf("summary %q", sum)
+	}
+	// Later pages too: the state is sent on every connect.
+	if m := r.events()("team"); m["role"] != "publish+subscribe" {
+		t.Errorf("second page's team event %v", m)
 	}
 }
 

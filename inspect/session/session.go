@@ -145,6 +145,15 @@ func (s *Session) relayedOwed(rec *inspect.Record) []inspect.Owed {
 	return owed
 }
 
+// Team is where the team relay stands now, nil without one.
+func (s *Session) Team() *inspect.TeamState {
+	if s.relay == nil {
+		return nil
+	}
+	t := s.relay.State()
+	return &t
+}
+
 // Relay is the team relay, nil when the session has none: its Info for
 // the ready line and its State for a header.
 func (s *Session) Relay() *relay.Relay { return s.relay }

@@ -3,7 +3,7 @@
 // where visible) and the detail of the selected one. It reads through
 // /api and acts only with the token the page was served with.
 import {
-  el, visible, b64bytes, utf8, parseJSON, pretty, tree, hexdump, bodyText, diffView, humanSize, verdict, statusSpan,
+  el, visible, visibleText, b64bytes, utf8, parseJSON, pretty, tree, hexdump, bodyText, diffView, humanSize, verdict, statusSpan,
 } from './render.js';
 
 const token = document.querySelector('meta[name="hookscope-token"]').content;
@@ -529,6 +529,17 @@ function live() {
     p.textContent = h.state === 'up' ? 'handler up' : 'handler down';
     p.className = 'pill ' + (h.state === 'up' ? 'ok' : 'bad');
     p.title = h.error || (st.info.forward_to || []).join(', ');
+  });
+  on('team', (t) => {
+    const p = $('team');
+    p.hidden = false;
+    const state = { connected: 'team ●', unreachable: 'team unreachable', error: 'team error' }[t.state] || 'team connecting';
+    const more = [];
+    if (t.pending) more.push(t.pending + ' waiting to publish');
+    if (t.behind) more.push(t.behind + ' behind');
+    p.textContent = [state].concat(more).join(' · ');
+    p.className = 'pill ' + (t.state === 'connected' ? 'ok' : t.state === 'connecting' ? '' : 'bad');
+    p.title = visibleText(t.summary);
   });
   on('tunnel', (t) => {
     const p = $('tunnel');

@@ -12,9 +12,20 @@ export function el(tag, cls, ...kids) {
   return e;
 }
 
-// visible shows what a terminal would hide or reorder: control characters
-// and bidi overrides become \x1b or \u202e, in the esc colour.
+// What a terminal would hide or reorder: control characters and bidi
+// overrides, shown as \x1b or \u202e.
 const hidden = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g;
+const escaped = (ch) => {
+  const c = ch.charCodeAt(0);
+  return c < 0x100 ? '\\x' + c.toString(16).padStart(2, '0') : '\\u' + c.toString(16).padStart(4, '0');
+};
+
+// visibleText is visible for places that take a string (a title).
+export function visibleText(s) {
+  return String(s ?? '').replace(hidden, escaped);
+}
+
+// visible shows what a terminal would hide or reorder, in the esc colour.
 export function visible(s, keepNewlines = false) {
   s = String(s ?? '');
   if (!keepNewlines) s = s.replace(/[\n\t]/g, (c) => (c === '\n' ? '\\n' : '\\t'));
@@ -24,8 +35,7 @@ export function visible(s, keepNewlines = false) {
   let last = 0;
   for (const m of s.matchAll(hidden)) {
     out.append(s.slice(last, m.index));
-    const c = m[0].charCodeAt(0);
-    out.append(el('span', 'esc', c < 0x100 ? '\\x' + c.toString(16).padStart(2, '0') : '\\u' + c.toString(16).padStart(4, '0')));
+    out.append(el('span', 'esc', escaped(m[0])));
     last = m.index + 1;
   }
   out.append(s.slice(last));
