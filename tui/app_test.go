@@ -325,9 +325,22 @@ func TestSlowReplayDoesNotBlock(t *testing.T) {
 	defer close(rec.block)
 	o.Replay = rec.replay
 	d := drive(t, o, 100, 30)
-	start := time.Now()
-	m, cmd := d.M.Update(tuitest.Key("r"))
-	if time.Since(start) > 50*time.Millisecond || cmd == nil {
+	// The handler never answers while this test runs: an Update that
+	// waited for it would never return.
+	type updated struct {
+		m   tea.Model
+		cmd tea.Cmd
+	}
+	done := make(chan updated, 1)
+	go func() { m, cmd := d.M.Update(tuitest.Key("r")); done <- updated{m, cmd} }()
+	var m tea.Model
+	select {
+	case u := <-done:
+		if u.cmd == nil {
+			t.Fatal("r started no replay")
+		}
+		m = u.m
+	case <-time.After(10 * time.Second):
 		t.Fatal("Update waited for the handler")
 	}
 	if s := m.(Model).footer.Status(); !strings.Contains(s, "replaying") {
@@ -380,13 +393,9 @@ func TestArrivalsBurst(t *testing.T) {
 	if !ok || len(batch.events) != n+n/3+1 {
 		t.Fatalf("got %T with %d events", msg, len(batch.events))
 	}
-	start := time.Now()
+	// (How long Update takes for it: BenchmarkArrivals.)
 	m, _ := d.M.Update(batch)
-	took := time.Since(start)
 	d.M = m
-	if took > 100*time.Millisecond {
-		t.Errorf("a batch of %d took %v in Update", len(batch.events), took)
-	}
 	v := d.View()
 	checkScreen(t, v, 120, 40)
 	for _, want := range []string{"received 1000", "✓ valid 500", "✗ invalid 500", "forwarded ok 334", "Requests 1/1,008"} {

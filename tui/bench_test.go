@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -10,6 +11,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/signature"
 	"github.com/hookscope/hookscope/inspect/store"
 	"github.com/hookscope/hookscope/internal/storetest"
 	"github.com/hookscope/hookscope/tui/internal/tuitest"
@@ -173,4 +176,47 @@ func heapInUse() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse
+}
+
+// BenchmarkArrivals is Update for a burst of 1 000 captures (a third of
+// them forwarded), delivered as the event pump delivers a burst, in one
+// batch, against the same events one batch each: the batch should cost a
+// small fraction of the singles.
+func BenchmarkArrivals(b *testing.B) {
+	const n = 1000
+	var events []inspect.Event
+	for i := range n {
+		r := &inspect.Record{ID: fmt.Sprintf("03%010d", i), ReceivedAt: tuitest.Now, Method: "POST", Path: "/webhooks",
+			Event: "video.ready", Size: 23, Signature: signature.Verdict{Status: []signature.Status{signature.Valid, signature.Invalid}[i%2]}}
+		events = append(events, inspect.Event{Type: inspect.Captured, Record: r})
+		if i%3 == 0 {
+			events = append(events, inspect.Event{Type: inspect.Forwarded, Record: r,
+				Attempt: &inspect.Attempt{RequestID: r.ID, Status: 200, Latency: time.Millisecond}})
+		}
+	}
+	o, _ := fixtureOptions(b)
+	for _, bc := range []struct {
+		name    string
+		batches [][]inspect.Event
+	}{
+		{"one_batch", [][]inspect.Event{events}},
+		{"singles", func() (out [][]inspect.Event) {
+			for _, e := range events {
+				out = append(out, []inspect.Event{e})
+			}
+			return out
+		}()},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				d := drive(b, o, 120, 40)
+				m := d.M
+				b.StartTimer()
+				for _, batch := range bc.batches {
+					m, _ = m.Update(arrivalsMsg{events: batch})
+				}
+			}
+		})
+	}
 }
