@@ -114,6 +114,27 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
+// published waits until st has nothing left to publish.
+func published(t *testing.T, st *store.Store) {
+	t.Helper()
+	waitFor(t, "the outbox to empty", func() bool { n, _ := st.Pending(context.Background(), inspect.SinkPublish); return n == 0 })
+}
+
+// client is a plain JetStream client of srv, as another program would be.
+func client(t *testing.T, srv *server.Server) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
 func count(t *testing.T, st *store.Store) int {
 	n, err := st.Count(context.Background(), inspect.Query{})
 	if err != nil {
@@ -151,7 +172,7 @@ func TestPublishSubscribeKeepsIDsBytesAndJudgesLocally(t *testing.T) {
 	run(t, Options{URL: srv.ClientURL(), Subscribe: true, Consumer: "bob", Instance: "hookscope-b", Store: wrongSecret,
 		Secrets: []string{"not-it"}})
 	waitFor(t, "both subscribers", func() bool { return count(t, sub) == len(recs) && count(t, wrongSecret) == len(recs) })
-	waitFor(t, "the outbox to empty", func() bool { n, _ := pub.Pending(context.Background(), inspect.SinkPublish); return n == 0 })
+	published(t, pub)
 
 	ctx := context.Background()
 	for _, want := range recs {
@@ -199,14 +220,9 @@ func TestRedeliveryAndOwnMessagesAreNoOps(t *testing.T) {
 	// Publishes and subscribes into the same store: its own message is
 	// skipped, and a copy under another publisher's name is a no-op too.
 	run(t, Options{URL: srv.ClientURL(), Publish: true, Subscribe: true, Consumer: "self", Instance: "hookscope-me", Store: st})
-	waitFor(t, "the publish", func() bool { n, _ := st.Pending(context.Background(), inspect.SinkPublish); return n == 0 })
+	published(t, st)
 
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := client(t, srv)
 	m := encode("test", "hookscope-other", rec)
 	// The same capture published again by another hookscope under a new
 	// id is stored once under that id; publishing it twice more (the
@@ -271,14 +287,9 @@ func TestPublishWaitsForNATSAndKeepsOrder(t *testing.T) {
 	}
 
 	srv := natsServer(t, t.TempDir(), port)
-	waitFor(t, "the backlog to go out", func() bool { n, _ := st.Pending(context.Background(), inspect.SinkPublish); return n == 0 })
+	published(t, st)
 
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := client(t, srv)
 	s, err := js.Stream(context.Background(), DefaultStream)
 	if err != nil {
 		t.Fatal(err)
@@ -302,12 +313,7 @@ func TestPublishWaitsForNATSAndKeepsOrder(t *testing.T) {
 
 func TestExistingStreamIsUsedAsItIs(t *testing.T) {
 	srv := natsServer(t, t.TempDir(), 0)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := client(t, srv)
 	ctx := context.Background()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "TEAM", Subjects: []string{"hookscope.>"},
 		Storage: jetstream.MemoryStorage, MaxAge: time.Hour}); err != nil {
@@ -372,12 +378,7 @@ func TestDecodeRefusesWhatNoHookscopeSent(t *testing.T) {
 
 func TestRefusedStreamIsSaid(t *testing.T) {
 	srv := natsServer(t, t.TempDir(), 0)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := client(t, srv)
 	// Another stream already holds the subjects: HOOKSCOPE cannot be made.
 	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "OTHER", Subjects: []string{"hookscope.>"}}); err != nil {
 		t.Fatal(err)
@@ -431,13 +432,8 @@ func TestCreatedStreamHasTheLimitsAsked(t *testing.T) {
 	capture(t, st, 1)
 	run(t, Options{URL: srv.ClientURL(), Stream: "LIMITS", MaxAge: 36 * time.Hour, MaxBytes: 64 << 20,
 		Publish: true, Instance: "p", Store: st})
-	waitFor(t, "the publish", func() bool { n, _ := st.Pending(context.Background(), inspect.SinkPublish); return n == 0 })
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	published(t, st)
+	js := client(t, srv)
 	s, err := js.Stream(context.Background(), "LIMITS")
 	if err != nil {
 		t.Fatal(err)
@@ -477,7 +473,7 @@ func TestSubscriberSaysHowFarBehind(t *testing.T) {
 		capture(t, pub, i)
 	}
 	run(t, Options{URL: srv.ClientURL(), Publish: true, Instance: "p", Store: pub})
-	waitFor(t, "the publishes", func() bool { n, _ := pub.Pending(context.Background(), inspect.SinkPublish); return n == 0 })
+	published(t, pub)
 
 	teamEvents := func(bus *inspect.Bus) func(func(inspect.TeamState) bool) func() bool {
 		sub := bus.Subscribe()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,27 +35,8 @@ func BenchmarkInsertSingle(b *testing.B) {
 // transactions between them.
 func BenchmarkInsertBatched(b *testing.B) {
 	s := open(b)
-	ctx := context.Background()
 	b.ResetTimer()
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for w := 0; w < 64; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				if err := s.Insert(ctx, benchRecord(i)); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	for i := 0; i < b.N; i++ {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	insertMany(b, s, 0, b.N, benchRecord)
 	b.ReportMetric(float64(s.Stats().Rows)/float64(s.Stats().Commits), "rows/commit")
 }
 
@@ -68,24 +48,7 @@ func BenchmarkOutboxDue(b *testing.B) {
 		b.Run(fmt.Sprint("delivered=", delivered), func(b *testing.B) {
 			s := open(b)
 			ctx := context.Background()
-			var wg sync.WaitGroup
-			work := make(chan int)
-			for w := 0; w < 64; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range work {
-						if err := s.Insert(ctx, benchRecord(i), inspect.Owed{Sink: inspect.SinkPublish, Target: "nats://x"}); err != nil {
-							b.Error(err)
-						}
-					}
-				}()
-			}
-			for i := 0; i < delivered+16; i++ {
-				work <- i
-			}
-			close(work)
-			wg.Wait()
+			insertMany(b, s, 0, delivered+16, benchRecord, inspect.Owed{Sink: inspect.SinkPublish, Target: "nats://x"})
 			if _, err := s.w.Exec(`UPDATE outbox SET state = 'delivered' WHERE id <= ?`, delivered); err != nil {
 				b.Fatal(err)
 			}
@@ -104,26 +67,7 @@ func BenchmarkOutboxDue(b *testing.B) {
 // delivery: the outbox row rides in the same transaction.
 func BenchmarkInsertOwed(b *testing.B) {
 	s := open(b)
-	ctx := context.Background()
 	b.ResetTimer()
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for w := 0; w < 64; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				if err := s.Insert(ctx, benchRecord(i), inspect.Owed{Sink: inspect.SinkPublish, Target: "nats://team"}); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	for i := 0; i < b.N; i++ {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	insertMany(b, s, 0, b.N, benchRecord, inspect.Owed{Sink: inspect.SinkPublish, Target: "nats://team"})
 	b.ReportMetric(float64(s.Stats().Rows)/float64(s.Stats().Commits), "rows/commit")
 }

@@ -51,6 +51,12 @@ func searchRecord(i int) *inspect.Record {
 // insertConcurrently commits captures from..to-1 with 64 in flight, as a
 // burst arrives.
 func insertConcurrently(tb testing.TB, s *Store, from, to int) {
+	insertMany(tb, s, from, to, searchRecord)
+}
+
+// insertMany commits records from..to-1, made by rec and owed owed, with
+// 64 in flight.
+func insertMany(tb testing.TB, s *Store, from, to int, rec func(int) *inspect.Record, owed ...inspect.Owed) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	work := make(chan int)
@@ -59,7 +65,7 @@ func insertConcurrently(tb testing.TB, s *Store, from, to int) {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				if err := s.Insert(ctx, searchRecord(i)); err != nil {
+				if err := s.Insert(ctx, rec(i), owed...); err != nil {
 					tb.Error(err)
 					return
 				}
