@@ -8,11 +8,26 @@ import (
 	"github.com/hookscope/hookscope/inspect/signature"
 )
 
+// Where a record came from, as "source" says in every shape that has it.
+const (
+	SourceLocal = "local" // captured by this store's own hookscope
+	SourceTeam  = "team"  // brought by the team relay; "relay" names the publisher
+)
+
+// source says where r came from. list, show, the web API and export all
+// ask here, so no two of them can disagree about a record's origin.
+func source(r *inspect.Record) (src, relay string) {
+	if r.Relay != "" {
+		return SourceTeam, r.Relay
+	}
+	return SourceLocal, ""
+}
+
 // ExportLine is one line of `hookscope export` (JSONL), which import reads
-// back: what arrived and hookscope's verdict, under the keys `show --json`
-// uses for them, so import reads either. A struct, unlike the other shapes:
-// fixtures are committed and diffed, so the keys keep this order, and
-// import decodes into the same type.
+// back: what arrived, hookscope's verdict and where the record came from,
+// under the keys `show --json` uses for them, so import reads either. A
+// struct, unlike the other shapes: fixtures are committed and diffed, so
+// the keys keep this order, and import decodes into the same type.
 type ExportLine struct {
 	ID         string `json:"id"`
 	ReceivedAt string `json:"received_at"`
@@ -31,6 +46,8 @@ type ExportLine struct {
 	Refused     int              `json:"refused,omitempty"`
 	Event       string           `json:"event"`
 	Signature   *ExportSignature `json:"signature"`
+	Source      string           `json:"source"`
+	Relay       string           `json:"relay,omitempty"`
 }
 
 // ExportHeader is one header line, in arrival order.
@@ -56,6 +73,7 @@ func Export(r *inspect.Record) ExportLine {
 		Query: r.Query, Proto: r.Proto, Host: r.Host, RemoteAddr: r.RemoteAddr,
 		Headers: make([]ExportHeader, len(r.Headers)), BodyBase64: base64.StdEncoding.EncodeToString(r.Body),
 		Size: r.Size, Refused: r.Refused, Event: r.Event, Signature: Verdict(r.Signature)}
+	l.Source, l.Relay = source(r)
 	for i, h := range r.Headers {
 		l.Headers[i] = ExportHeader{Name: h.Name, Value: h.Value}
 		if !utf8.ValidString(h.Value) {

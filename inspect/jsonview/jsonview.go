@@ -72,11 +72,10 @@ func Summary(r *inspect.Record) map[string]any {
 	if r.Answered != "" {
 		m["answered"] = r.Answered
 	}
-	// source says where the record came from: captured here, or brought
-	// by the team relay from the hookscope named in relay.
-	m["source"] = "local"
-	if r.Relay != "" {
-		m["source"], m["relay"] = "team", r.Relay
+	src, relay := source(r)
+	m["source"] = src
+	if relay != "" {
+		m["relay"] = relay
 	}
 	return m
 }
