@@ -10,6 +10,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/inspect/store"
 )
 
 type showJSON struct {
@@ -19,6 +23,8 @@ type showJSON struct {
 	BodyBase64 string `json:"body_base64"`
 	Headers    []struct{ Name, Value string }
 	Signature  struct{ Status, Scheme, Detail string }
+	Source     string `json:"source"`
+	Relay      string `json:"relay"`
 }
 
 func showRecord(t *testing.T, e *env, id string) showJSON {
@@ -60,7 +66,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	for _, id := range ids {
 		a, b := showRecord(t, src, id), showRecord(t, dst, id)
 		if a.BodyBase64 != b.BodyBase64 || a.ReceivedAt != b.ReceivedAt || a.Signature != b.Signature ||
-			len(a.Headers) != len(b.Headers) || a.Event != b.Event {
+			len(a.Headers) != len(b.Headers) || a.Event != b.Event || b.Source != "local" || b.Relay != "" {
 			t.Errorf("%s differs after import:\n%+v\n%+v", id, a, b)
 		}
 		for i := range a.Headers {
@@ -86,6 +92,82 @@ func TestExportImportRoundTrip(t *testing.T) {
 	_, errOut, code = newEnv(t).run([]string{"import", file})
 	if code != 1 || !strings.Contains(errOut, "record 4") || !strings.Contains(errOut, "nothing was imported") {
 		t.Errorf("broken file: exit %d %q", code, errOut)
+	}
+}
+
+// TestExportImportKeepsTheTeamRelay: a request the team relay brought is
+// still marked as the team's, naming the same hookscope, after a JSONL
+// export and import, and after an import of its show --json; HAR names it
+// too. A local capture stays local, and a relay that is not an instance id
+// refuses the file, naming the record.
+func TestExportImportKeepsTheTeamRelay(t *testing.T) {
+	t.Parallel()
+	const publisher = "hookscope-3f9a0c12d4e5"
+	src := newEnv(t)
+	st, err := store.Open(src.db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	local := &inspect.Record{ReceivedAt: now.Add(-time.Minute), Method: "POST", Path: "/webhooks", Proto: "HTTP/1.1",
+		Body: []byte(`{"n":1}`), Size: 7, Signature: signature.Verdict{Status: signature.Missing, SecretIndex: -1}}
+	relayed := &inspect.Record{ReceivedAt: now, Method: "POST", Path: "/webhooks", Proto: "HTTP/1.1", RemoteAddr: "team relay",
+		Body: []byte(`{"n":2}`), Size: 7, Signature: signature.Verdict{Status: signature.Missing, SecretIndex: -1}, Relay: publisher}
+	for _, r := range []*inspect.Record{local, relayed} {
+		if err := st.Insert(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	origin := func(e *env, how string) {
+		t.Helper()
+		if got := showRecord(t, e, relayed.ID); got.Source != "team" || got.Relay != publisher {
+			t.Errorf("%s: the relayed record says source %q relay %q, want team %s", how, got.Source, got.Relay, publisher)
+		}
+		if out := e.mustRun("show", relayed.ID); !strings.Contains(out, "captured by "+publisher) {
+			t.Errorf("%s: show does not name the publisher:\n%s", how, out)
+		}
+	}
+
+	jsonl := src.mustRun("export")
+	file := filepath.Join(src.dir, "fixtures.jsonl")
+	os.WriteFile(file, []byte(jsonl), 0o600)
+	dst := newEnv(t)
+	dst.mustRun("import", file)
+	origin(dst, "jsonl")
+	if got := showRecord(t, dst, local.ID); got.Source != "local" || got.Relay != "" {
+		t.Errorf("jsonl: the local record says source %q relay %q", got.Source, got.Relay)
+	}
+
+	os.WriteFile(file, []byte(src.mustRun("show", relayed.ID, "--json")), 0o600)
+	one := newEnv(t)
+	one.mustRun("import", file)
+	origin(one, "show --json")
+
+	var har struct {
+		Log struct {
+			Entries []struct {
+				Hookscope struct{ ID, Relay string } `json:"_hookscope"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(src.mustRun("export", "--format", "har")), &har); err != nil {
+		t.Fatal(err)
+	}
+	if en := har.Log.Entries; len(en) != 2 || en[0].Hookscope.Relay != "" || en[1].Hookscope != (struct{ ID, Relay string }{relayed.ID, publisher}) {
+		t.Errorf("har _hookscope: %+v", en)
+	}
+
+	bad := strings.Replace(jsonl, `"relay":"`+publisher+`"`, `"relay":"hookscope-\u001b]0;x\u0007"`, 1)
+	os.WriteFile(file, []byte(bad), 0o600)
+	fresh := newEnv(t)
+	_, errOut, code := fresh.run([]string{"import", file})
+	if code != 1 || !strings.Contains(errOut, "record 2: relay") || !strings.Contains(errOut, "nothing was imported") ||
+		!strings.Contains(errOut, `relay "hookscope-\x1b]0;x\a"`) {
+		t.Errorf("a bad relay: exit %d, %q; want exit 1 naming record 2, the relay escaped", code, errOut)
+	}
+	if out, _, _ := fresh.run([]string{"list", "--json"}); strings.Contains(out, local.ID) {
+		t.Errorf("a refused file was partly imported: %s", out)
 	}
 }
 

@@ -34,10 +34,13 @@ all of them.
 
 Formats:
   jsonl  one record a line: method, path, headers in arrival order, body_base64,
-         the signature verdict. Lossless; "hookscope import" reads it back, so
-         captures become fixtures you can commit and share.
+         the signature verdict, and source/relay as show --json has them (a
+         request the team relay brought names the hookscope that captured
+         it). Lossless; "hookscope import" reads it back, so captures become
+         fixtures you can commit and share.
   har    HAR 1.2, for browser dev tools and HTTP tools; the response is the
          handler's answer to the latest delivery, else hookscope's own.
+         hookscope's fields (id, verdict, relay) are under "_hookscope".
   curl   one command per request, the signature header included, the body
          byte for byte; --to sends them somewhere else (path rules as forward).
 

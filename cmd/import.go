@@ -37,7 +37,11 @@ a new id from its own arrival time. Each stored id is printed, one a line, in
 the file's order.
 
 Verdicts are kept as exported (they record what the sender's secret said at
-capture time); a record without one is judged with your current secret.`,
+capture time); a record without one is judged with your current secret.
+
+A request the team relay brought stays marked: list says (team) and show names
+the hookscope that captured it. A relay that is not a hookscope instance id
+(letters, digits, '-', '_', '.'; at most 64 bytes) refuses the file.`,
 		Example: `  hookscope import fixtures.jsonl
   hookscope export --last 3 --db other.db | hookscope import -
   hookscope import fixtures.jsonl | xargs hookscope replay --to :3000`,

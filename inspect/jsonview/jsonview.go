@@ -1,10 +1,11 @@
 // Package jsonview owns the JSON shapes hookscope prints and serves: a
 // `list --json` item, the `show --json` record, the NDJSON event lines of
-// `listen --json`, and the encoder every one of them goes through. cmd and
-// the web inspector both build their JSON here, so a script reading
-// `hookscope list --json` and one reading GET /api/requests see the same
-// keys. It formats records it is given; it reads no store and writes
-// nowhere but the writer it is handed.
+// `listen --json`, the `export` line that import reads back, and the
+// encoder every one of them goes through. cmd, the web inspector and the
+// JSONL export all build their JSON here, so a script reading `hookscope
+// list --json` and one reading GET /api/requests see the same keys, and an
+// export says what `show --json` says. It formats records it is given; it
+// reads no store and writes nowhere but the writer it is handed.
 package jsonview
 
 import (
@@ -71,11 +72,10 @@ func Summary(r *inspect.Record) map[string]any {
 	if r.Answered != "" {
 		m["answered"] = r.Answered
 	}
-	// source says where the record came from: captured here, or brought
-	// by the team relay from the hookscope named in relay.
-	m["source"] = "local"
-	if r.Relay != "" {
-		m["source"], m["relay"] = "team", r.Relay
+	src, relay := source(r)
+	m["source"] = src
+	if relay != "" {
+		m["relay"] = relay
 	}
 	return m
 }
