@@ -1,6 +1,9 @@
 package inspect
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // IDLen and IDAlphabet are the shape of a request id: twelve characters of
 // lower-case Crockford base32, sorting by arrival.
@@ -31,4 +34,28 @@ func NormalizeIDPrefix(p string) (string, bool) {
 		}
 	}
 	return string(b), true
+}
+
+// maxInstance bounds an instance id read from outside (a relayed message,
+// an imported file): hookscope's own are 22 bytes.
+const maxInstance = 64
+
+// CheckInstance says why s cannot name the hookscope that captured a
+// request (such as hookscope-3f9a0c12d4e5), or nil when it can; the
+// reason reads after the value's name ("relay is empty"). A value read
+// from the wire or a file is shown in lists and headers: it must be short
+// and plain.
+func CheckInstance(s string) error {
+	if s == "" {
+		return fmt.Errorf("is empty")
+	}
+	if len(s) > maxInstance {
+		return fmt.Errorf("is %d bytes long; a hookscope instance id (such as hookscope-3f9a0c12d4e5) has at most %d", len(s), maxInstance)
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("%q is not a hookscope instance id (letters, digits, '-', '_' and '.', such as hookscope-3f9a0c12d4e5)", s)
+		}
+	}
+	return nil
 }

@@ -108,8 +108,8 @@ func decode(id string, h nats.Header, body []byte) (rec *inspect.Record, publish
 		return bad("its Nats-Msg-Id is not a hookscope id")
 	}
 	publisher = h.Get(hdrInstance)
-	if publisher == "" {
-		return bad("no " + hdrInstance + " header")
+	if err := inspect.CheckInstance(publisher); err != nil {
+		return bad(hdrInstance + " " + err.Error())
 	}
 	sum := sha256.Sum256(body)
 	if h.Get(hdrSHA256) != hex.EncodeToString(sum[:]) {

@@ -274,6 +274,9 @@ func TestRelayModeAnswersWithHandler(t *testing.T) {
 		ds, _ := st.Deliveries(ctx, id)
 		return len(ds) == 1 && ds[0].State == inspect.Delivered
 	})
+	// The live attempt is recorded after the sender has its answer, in
+	// whichever commit comes next: it may land after the copy's.
+	waitFor(t, 10*time.Second, "both attempts", func() bool { atts, _ := st.Attempts(ctx, id); return len(atts) >= 2 })
 	atts, _ := st.Attempts(ctx, id)
 	if len(atts) != 2 {
 		t.Fatalf("%d attempts, want the live one and the fan-out copy", len(atts))
