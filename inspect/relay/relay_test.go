@@ -374,6 +374,13 @@ func TestDecodeRefusesWhatNoHookscopeSent(t *testing.T) {
 	if _, _, err := decode(rec.ID, h, m.Data); err == nil {
 		t.Error("a message without headers was accepted")
 	}
+	// The publisher's name is shown in lists and headers: plain and short.
+	for _, who := range []string{"hookscope-a\x1b[2J", strings.Repeat("h", 65), ""} {
+		m := encode("c", who, rec)
+		if _, _, err := decode(rec.ID, m.Header, m.Data); err == nil || !strings.Contains(err.Error(), hdrInstance) {
+			t.Errorf("publisher %q: %v", who, err)
+		}
+	}
 }
 
 func TestRefusedStreamIsSaid(t *testing.T) {
