@@ -170,8 +170,10 @@ func RequestEvent(r *inspect.Record) map[string]any {
 	if r.Refused != 0 {
 		m["refused"] = r.Refused
 	}
-	if r.Relay != "" {
-		m["relay"] = r.Relay
+	src, relay := source(r)
+	m["source"] = src
+	if relay != "" {
+		m["relay"] = relay
 	}
 	if r.DuplicateOf != "" {
 		m["duplicate_of"] = r.DuplicateOf
