@@ -25,6 +25,10 @@ import (
 	"github.com/chromedp/cdproto/heapprofiler"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/signature"
+	"github.com/hookscope/hookscope/inspect/store"
 )
 
 const webSecret = "whsec_browser"
@@ -192,6 +196,22 @@ func TestWebInspectorInABrowser(t *testing.T) {
 	hs := httptest.NewServer(h)
 	defer hs.Close()
 	e := newEnv(t)
+	// A request the team relay brought, already in the store.
+	const publisher = "hookscope-3f9a0c12d4e5"
+	relayed := &inspect.Record{ReceivedAt: time.Now().Add(-time.Minute), Method: "POST", Path: "/webhooks", Proto: "HTTP/1.1",
+		RemoteAddr: "team relay", Body: []byte(`{"event":"video.processed"}`), Size: 27, Event: "video.processed",
+		Signature: signature.Verdict{Status: signature.Missing, SecretIndex: -1}, Relay: publisher}
+	if err := os.MkdirAll(filepath.Dir(e.db), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(e.db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Insert(context.Background(), relayed); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
 	// A team relay whose NATS is not there: the page says so.
 	p := e.start([]string{"forward", "--to", hs.URL, "--secret", webSecret, "--web", "127.0.0.1:0",
 		"--publish", "nats://alice:s3cret@127.0.0.1:1"})
@@ -218,6 +238,10 @@ func TestWebInspectorInABrowser(t *testing.T) {
 	if b.eval(`document.getElementById('top').textContent.includes('s3cret') || document.getElementById('team').title.includes('s3cret')`) {
 		t.Error("the NATS password is on the page")
 	}
+	relayedRow := fmt.Sprintf(`#spacer .row[data-id="%s"]`, relayed.ID)
+	b.wait("the relayed row, marked", fmt.Sprintf(`document.querySelector('%s .team')?.textContent === 'team '`, relayedRow))
+	b.do(chromedp.Click(chromedp.CSS(relayedRow)))
+	b.wait("the relayed request's origin", fmt.Sprintf(`document.querySelector('#detail .facts')?.textContent.includes('the team relay: captured by %s')`, publisher))
 
 	// A webhook appears without a reload.
 	body1 := []byte(`{"event":"video.processed","timestamp":"2026-03-30T10:15:00Z","data":{"id":"vid_live1","title":"My Video","status":"ready","duration":142}}`)

@@ -165,7 +165,7 @@ function rowNode(r, i) {
   d.append(
     cell('muted', time),
     cell(null, visible(r.method)),
-    cell(null, visible(uri)),
+    cell(null, r.source === 'team' ? el('span', 'team', 'team ') : null, visible(uri)),
     cell(null, ev, r.duplicate ? el('span', 'dup', ' ↻') : null),
     cell(null, verdict(r.signature)),
     cell(null, r.refused ? el('span', 's4', String(r.refused)) : statusSpan(r.forward_status, r.forward_error)),
@@ -345,7 +345,9 @@ function drawDetail(d) {
     title,
     facts([
       ['received', stamp(d.received_at)],
-      ['from', visible(d.remote_addr)],
+      ['from', d.source === 'team' ?
+        el('span', null, 'the team relay: captured by ', visible(d.relay), el('span', 'muted', ' (signature judged with your secret)')) :
+        visible(d.remote_addr)],
       ['event', el('span', null, visible(d.event || '–'), d.duplicate ? el('span', 'dup', '  ↻ same body as an earlier request (a re-sent delivery?)') : null)],
       ['signature', sigLine],
       ['size', humanSize(d.size) + (d.refused ? '  (refused ' + d.refused + ': no body kept)' : '')],
