@@ -26,7 +26,10 @@ type TeamState struct {
 	// Behind is, for a subscriber, how many of the stream's messages it
 	// has not stored yet (what it missed while away, still coming in).
 	Behind int
-	Detail string // one sentence when not connected: what failed, that it retries
+	// TooLarge counts captures this process gave up publishing because
+	// the server or the stream refuses messages that large.
+	TooLarge int
+	Detail   string // one sentence when not connected: what failed, that it retries
 }
 
 // Summary is the relay's state in the words every front end uses: "team:
@@ -49,6 +52,9 @@ func (t TeamState) Summary() string {
 	}
 	if t.Behind > 0 {
 		b += ", " + strconv.Itoa(t.Behind) + " behind"
+	}
+	if t.TooLarge > 0 {
+		b += ", " + strconv.Itoa(t.TooLarge) + " too large to publish (see show)"
 	}
 	return b
 }

@@ -204,6 +204,9 @@ func StoreErrorEvent(e inspect.Event) map[string]any {
 // TeamEvent is a {"type":"team"} line: where the team relay stands.
 func TeamEvent(t *inspect.TeamState) map[string]any {
 	m := map[string]any{"type": "team", "role": t.Role, "state": t.State, "pending": t.Pending, "summary": t.Summary()}
+	if t.TooLarge > 0 {
+		m["too_large"] = t.TooLarge
+	}
 	if t.Role != "publish" { // a subscriber
 		m["behind"] = t.Behind
 	}

@@ -3,12 +3,14 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookscope/hookscope/inspect"
+	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/store"
 )
 
@@ -63,24 +65,33 @@ func (r *Relay) publishLoop(ctx context.Context, nc *nats.Conn, js jetstream.Jet
 // publishBatch publishes up to publishWindow due rows and marks those the
 // server acknowledged as delivered. It returns how many were delivered, and
 // the first failure (the rows from it on stay pending, to go out in order).
+// A row that can never be published (deleted meanwhile, or larger than
+// the server or the stream takes) is given up with the reason, so it does
+// not hold back every capture after it.
 func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, error) {
 	rows, err := r.o.Store.Due(ctx, time.Now().Add(time.Hour), publishWindow, inspect.SinkPublish)
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
 	type sent struct {
-		row inspect.Delivery
-		fut jetstream.PubAckFuture
+		row  inspect.Delivery
+		size int
+		fut  jetstream.PubAckFuture
 	}
 	var out []sent
 	var firstErr error
-	var gone []inspect.Delivery
+	type refusal struct {
+		row      inspect.Delivery
+		why      string
+		tooLarge bool
+	}
+	var refused []refusal
 	for _, row := range rows {
 		rec := r.committed(row.RequestID)
 		if rec == nil {
 			rec, err = r.o.Store.Get(ctx, row.RequestID)
 			if errors.Is(err, store.ErrNotFound) {
-				gone = append(gone, row)
+				refused = append(refused, refusal{row, "the request was deleted from the store", false})
 				continue
 			}
 			if err != nil {
@@ -88,12 +99,18 @@ func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, 
 				break
 			}
 		}
-		fut, err := js.PublishMsgAsync(encode(r.o.Channel, r.o.Instance, rec), jetstream.WithMsgID(rec.ID))
+		m := encode(r.o.Channel, r.o.Instance, rec)
+		fut, err := js.PublishMsgAsync(m, jetstream.WithMsgID(rec.ID))
+		if errors.Is(err, nats.ErrMaxPayload) {
+			refused = append(refused, refusal{row, fmt.Sprintf("not published: %s with its headers is over the NATS server's max_payload of %s (raise max_payload in the server's configuration, up to 64 MiB)",
+				payload.HumanSize(int64(msgSize(m))), payload.HumanSize(js.Conn().MaxPayload())), true})
+			continue
+		}
 		if err != nil {
 			firstErr = err
 			break
 		}
-		out = append(out, sent{row, fut})
+		out = append(out, sent{row, msgSize(m), fut})
 	}
 	var done []inspect.Delivery
 	for _, s := range out {
@@ -103,6 +120,11 @@ func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, 
 		case err = <-s.fut.Err():
 		case <-ctx.Done():
 			err = ctx.Err()
+		}
+		if errors.Is(err, jetstream.ErrStreamMessageExceedsMaximum) {
+			refused = append(refused, refusal{s.row, fmt.Sprintf("not published: the stream %s refuses a message of %s (its max_msg_size)",
+				r.o.Stream, payload.HumanSize(int64(s.size))), true})
+			continue
 		}
 		if err != nil {
 			// The server may still have stored some after this one: they
@@ -115,7 +137,7 @@ func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, 
 		done = append(done, s.row)
 	}
 	now := time.Now()
-	fin := make([]*inspect.Delivery, 0, len(done)+len(gone))
+	fin := make([]*inspect.Delivery, 0, len(done)+len(refused))
 	finish := func(row inspect.Delivery, state inspect.DeliveryState, status int, why string) {
 		row.Tries++
 		row.State, row.DoneAt, row.LastStatus, row.LastError = state, now, status, why
@@ -124,8 +146,18 @@ func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, 
 	for _, row := range done {
 		finish(row, inspect.Delivered, 200, "")
 	}
-	for _, row := range gone {
-		finish(row, inspect.Undelivered, 0, "the request was deleted from the store")
+	tooLarge := 0
+	for _, x := range refused {
+		finish(x.row, inspect.Undelivered, 0, x.why)
+		if x.tooLarge {
+			tooLarge++
+		}
+	}
+	if tooLarge > 0 {
+		r.mu.Lock()
+		r.tooLarge += tooLarge
+		r.mu.Unlock()
+		r.poke()
 	}
 	// Should this fail, the rows go again and the stream drops them by
 	// Nats-Msg-Id.
@@ -134,4 +166,16 @@ func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, 
 		r.unreachable(firstErr)
 	}
 	return len(done), firstErr
+}
+
+// msgSize is what a message weighs against the server's max_payload: its
+// body and its header block.
+func msgSize(m *nats.Msg) int {
+	n := len(m.Data)
+	for k, vs := range m.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4 // "k: v\r\n"
+		}
+	}
+	return n + 12 // "NATS/1.0\r\n" and the closing "\r\n"
 }

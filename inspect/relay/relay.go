@@ -87,6 +87,7 @@ type Relay struct {
 	lastErr  string
 	setupErr string             // connected, but NATS refused the stream or consumer
 	cons     jetstream.Consumer // the subscription's, while it runs
+	tooLarge int                // captures given up as too large to publish
 	changed  chan struct{}
 }
 
@@ -347,6 +348,7 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 		st := inspect.TeamState{Role: r.role(), State: "connected"}
 		r.mu.Lock()
 		setupErr := r.setupErr
+		st.TooLarge = r.tooLarge
 		r.mu.Unlock()
 		if nc.IsConnected() && setupErr != "" {
 			st.State = "error"
@@ -377,7 +379,8 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 		// per second under load would drown the lines people read.
 		news := first || st.State != last.State || (st.State == "error" && st.Detail != last.Detail) ||
 			(st.State != "connected" && st.Pending != last.Pending) ||
-			(st.Pending == 0) != (last.Pending == 0) || (st.Behind == 0) != (last.Behind == 0)
+			(st.Pending == 0) != (last.Pending == 0) || (st.Behind == 0) != (last.Behind == 0) ||
+			st.TooLarge != last.TooLarge
 		if news && r.o.Bus != nil {
 			s := st
 			r.o.Bus.Publish(inspect.Event{Type: inspect.Team, Team: &s})

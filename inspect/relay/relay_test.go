@@ -28,10 +28,19 @@ const secret = "whsec_relay"
 // natsServer runs a real JetStream server on 127.0.0.1; port 0 picks one.
 func natsServer(t *testing.T, dir string, port int) *server.Server {
 	t.Helper()
+	return natsServerWith(t, dir, port, nil)
+}
+
+func natsServerWith(t *testing.T, dir string, port int, tune func(*server.Options)) *server.Server {
+	t.Helper()
 	if port == 0 {
 		port = -1
 	}
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
+	o := &server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true}
+	if tune != nil {
+		tune(o)
+	}
+	s, err := server.NewServer(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,4 +528,67 @@ func TestSubscriberSaysHowFarBehind(t *testing.T) {
 	r = run(t, Options{URL: srv.ClientURL(), Subscribe: true, Consumer: "carol", Instance: "s", Store: st})
 	waitFor(t, "the 30 stored", func() bool { return count(t, st) == 30 })
 	waitFor(t, "no longer behind", func() bool { s := r.State(); return s.State == "connected" && s.Behind == 0 })
+}
+
+// captureBody stores a capture with the given body, owing a publish.
+func captureBody(t *testing.T, st *store.Store, body []byte) *inspect.Record {
+	t.Helper()
+	rec := &inspect.Record{ReceivedAt: time.Now(), Method: "POST", Path: "/webhooks", Proto: "HTTP/1.1",
+		Headers: []inspect.Header{{Name: "X-VideoNest-Signature", Value: sign(body)}}, Body: body, Size: int64(len(body))}
+	if err := st.Insert(context.Background(), rec, inspect.Owed{Sink: inspect.SinkPublish, Target: "nats"}); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// TestTooLargeToPublishDoesNotBlockTheRest: a capture larger than the
+// server's max_payload, or than the stream's max_msg_size, is given up
+// with the reason and counted in the team state; every capture after it
+// is published.
+func TestTooLargeToPublishDoesNotBlockTheRest(t *testing.T) {
+	srv := natsServerWith(t, t.TempDir(), 0, func(o *server.Options) { o.MaxPayload = 8 << 10 })
+	js := client(t, srv)
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "SMALL", Subjects: []string{"hookscope.>"},
+		MaxMsgSize: 4 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t)
+	var recs []*inspect.Record
+	for i := 0; i < 3; i++ {
+		recs = append(recs, capture(t, st, i))
+	}
+	overServer := captureBody(t, st, bytes.Repeat([]byte("a"), 10<<10))
+	overStream := captureBody(t, st, bytes.Repeat([]byte("b"), 5<<10))
+	for i := 3; i < 6; i++ {
+		recs = append(recs, capture(t, st, i))
+	}
+	bus := &inspect.Bus{}
+	events := bus.Subscribe()
+	r := run(t, Options{URL: srv.ClientURL(), Stream: "SMALL", Publish: true, Instance: "hookscope-p", Store: st, Bus: bus})
+	published(t, st)
+	s, err := js.Stream(context.Background(), "SMALL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := s.Info(context.Background()); info.State.Msgs != uint64(len(recs)) {
+		t.Errorf("the stream holds %d messages, want the %d that fit", info.State.Msgs, len(recs))
+	}
+	ctx := context.Background()
+	for rec, want := range map[*inspect.Record]string{overServer: "max_payload of 8.0 KiB", overStream: "stream SMALL refuses a message"} {
+		ds, _ := st.Deliveries(ctx, rec.ID)
+		if len(ds) != 1 || ds[0].State != inspect.Undelivered || !strings.Contains(ds[0].LastError, want) {
+			t.Errorf("the large capture's row: %+v, want undelivered saying %q", ds, want)
+		}
+	}
+	waitFor(t, "the count in the team state", func() bool {
+		for _, e := range events.Drain() {
+			if e.Type == inspect.Team && e.Team.TooLarge == 2 && strings.Contains(e.Team.Summary(), "2 too large to publish") {
+				return true
+			}
+		}
+		return false
+	})
+	if r.State().TooLarge != 2 {
+		t.Errorf("state %+v", r.State())
+	}
 }

@@ -92,7 +92,7 @@ func (r *Relay) consume(ctx context.Context, js jetstream.JetStream) error {
 	if err != nil {
 		return err
 	}
-	defer giveBack(it)
+	defer giveBack(js.Conn(), it)
 	r.setConsumer(c)
 	defer r.setConsumer(nil)
 	r.poke() // say how far behind it starts
@@ -107,6 +107,7 @@ func (r *Relay) consume(ctx context.Context, js jetstream.JetStream) error {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
+			msg.Nak() // pulled, not stored: the next start takes it at once
 			return nil
 		}
 		wg.Add(1)
@@ -122,7 +123,11 @@ func (r *Relay) consume(ctx context.Context, js jetstream.JetStream) error {
 // but not stored back to the server, so the next start (or another
 // subscriber on the same consumer) gets them at once instead of after
 // AckWait.
-func giveBack(it jetstream.MessagesContext) {
+func giveBack(nc *nats.Conn, it jetstream.MessagesContext) {
+	if !nc.IsConnected() {
+		it.Stop() // nobody to give them to: they come back after AckWait
+		return
+	}
 	it.Drain()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
