@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hookscope/hookscope/inspect/relay"
 )
 
 // TestConfigPortZeroAndUnset: port 0 ("pick a free port") is a value the
@@ -44,5 +46,24 @@ func TestConfigPortZeroAndUnset(t *testing.T) {
 	io, _, errOut := Test()
 	if code := run(io, []string{"--config", cfgPath, "config", "unset", "colour"}); code != exitUsage || !strings.Contains(errOut.String(), "known keys") {
 		t.Errorf("unset of an unknown key: exit %d %q", code, errOut)
+	}
+}
+
+// TestDefaultConsumerIsPerStore: two stores on one machine read the team's
+// stream through two consumers (one name would split the webhooks between
+// them); one store keeps its consumer across restarts and spellings of its
+// path.
+func TestDefaultConsumerIsPerStore(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a", "hookscope.db"), filepath.Join(dir, "b", "hookscope.db")
+	ca, cb := defaultConsumer(a), defaultConsumer(b)
+	if ca == cb {
+		t.Errorf("two stores share the consumer %q", ca)
+	}
+	if again := defaultConsumer(filepath.Join(dir, "a", ".", "hookscope.db")); again != ca {
+		t.Errorf("the same store named two ways: %q and %q", ca, again)
+	}
+	if err := relay.Check(relay.Options{URL: "nats://127.0.0.1:1", Subscribe: true, Consumer: ca}); err != nil || len(ca) > 64 {
+		t.Errorf("default consumer %q: %v", ca, err)
 	}
 }

@@ -324,7 +324,11 @@ func sessionConfig(c *cobra.Command, f *Factory, o *listenOptions) (session.Conf
 	if err != nil {
 		return cfg, nil, err
 	}
-	team, err := o.team.options(fileCfg)
+	dbPath, err := f.DBPath()
+	if err != nil {
+		return cfg, nil, err
+	}
+	team, err := o.team.options(fileCfg, dbPath)
 	if err != nil {
 		return cfg, nil, err
 	}

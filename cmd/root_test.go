@@ -31,6 +31,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"listen", "--port", "0", "--publish", "nats://127.0.0.1:1", "--stream-max-bytes", "0"}, "--stream-max-bytes"},
 		{[]string{"listen", "--port", "0", "--publish", "nats://127.0.0.1:1", "--stream-max-bytes", "big"}, "--stream-max-bytes"},
 		{[]string{"listen", "--port", "0", "--publish", "http://127.0.0.1:1"}, "not a NATS URL"},
+		{[]string{"listen", "--port", "0", "--publish", "nats://127.0.0.1:1", "--stream-max-bytes", "512KiB"}, "at least 1MiB"},
+		{[]string{"listen", "--port", "0", "--publish", "nats://127.0.0.1:1", "--channel", "prod.eu"}, `channel name "prod.eu"`},
 		{[]string{"forward", "--to", "127.0.0.1:3000", "--port", "0", "--publish", "nats://a:1", "--subscribe", "nats://b:1"}, "different NATS servers"},
 		{[]string{"replay"}, "replay needs request ids"},
 	} {

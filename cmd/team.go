@@ -1,8 +1,11 @@
 package cmd
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -11,6 +14,10 @@ import (
 	"github.com/hookscope/hookscope/inspect/payload"
 	"github.com/hookscope/hookscope/inspect/relay"
 )
+
+// minStreamBytes is the least --stream-max-bytes: NATS's default
+// max_payload, so any message the server takes fits in the stream.
+const minStreamBytes = 1 << 20
 
 // teamFlags are the team relay's flags, shared by listen and forward.
 type teamFlags struct {
@@ -41,7 +48,7 @@ func addTeamFlags(fs *pflag.FlagSet, t *teamFlags) {
 
 // options maps the flags and config keys onto relay options; nil when the
 // relay is off.
-func (t *teamFlags) options(fc *fileConfig) (*relay.Options, error) {
+func (t *teamFlags) options(fc *fileConfig, dbPath string) (*relay.Options, error) {
 	pub, sub := t.publish, t.subscribe
 	if pub == "" {
 		pub = fc.Publish
@@ -60,8 +67,9 @@ func (t *teamFlags) options(fc *fileConfig) (*relay.Options, error) {
 		return nil, usageErrorf("--stream-max-age and --since must be positive durations such as 168h or 2h")
 	}
 	maxBytes, err := payload.ParseSize(t.maxBytes)
-	if err != nil || maxBytes <= 0 {
-		return nil, usageErrorf("--stream-max-bytes %q: %v", t.maxBytes, errOr(err, "must be positive"))
+	if err != nil || maxBytes < minStreamBytes {
+		return nil, usageErrorf("--stream-max-bytes %q: %v", t.maxBytes,
+			errOr(err, "must be at least 1MiB: a stream smaller than one message drops each message as it arrives"))
 	}
 	if t.replicas < 1 || t.replicas > relay.MaxReplicas {
 		return nil, usageErrorf("--stream-replicas %d: a JetStream stream has 1 to %d replicas", t.replicas, relay.MaxReplicas)
@@ -72,7 +80,7 @@ func (t *teamFlags) options(fc *fileConfig) (*relay.Options, error) {
 	}
 	consumer := t.consumer
 	if consumer == "" && sub != "" {
-		consumer = defaultConsumer()
+		consumer = defaultConsumer(dbPath)
 	}
 	o := &relay.Options{URL: url, Creds: t.creds, Stream: t.stream, Channel: t.channel, MaxAge: t.maxAge,
 		MaxBytes: maxBytes, Replicas: t.replicas, Publish: pub != "", Subscribe: sub != "", Consumer: consumer, Since: t.since}
@@ -87,9 +95,12 @@ func (t *teamFlags) options(fc *fileConfig) (*relay.Options, error) {
 	return o, nil
 }
 
-// defaultConsumer names a developer's durable consumer after them and
-// their machine, so each laptop keeps its own place in the stream.
-func defaultConsumer() string {
+// defaultConsumer names a durable consumer after the user, the machine
+// and the store: two hookscopes on one laptop with their own stores each
+// get every webhook, where one consumer name would split the stream
+// between them. The same store keeps its name, and its place, across
+// restarts.
+func defaultConsumer(dbPath string) string {
 	name := "hookscope"
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
@@ -97,6 +108,11 @@ func defaultConsumer() string {
 	if h, err := os.Hostname(); err == nil && h != "" {
 		name += "-" + strings.Split(h, ".")[0]
 	}
+	if abs, err := filepath.Abs(dbPath); err == nil {
+		dbPath = abs
+	}
+	sum := sha256.Sum256([]byte(filepath.Clean(dbPath)))
+	name = fmt.Sprintf("%.40s-%x", name, sum[:3])
 	b := []byte(name)
 	for i, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {

@@ -123,6 +123,10 @@ func New(o Options) (*Relay, error) {
 	if !o.Publish && !o.Subscribe {
 		return nil, errors.New("the relay neither publishes nor subscribes")
 	}
+	if token(o.Channel) != o.Channel {
+		// Mapped instead, prod.eu and prod_eu would share a subject.
+		return nil, fmt.Errorf("channel name %q: use letters, digits, '-' and '_' only, at most 64", o.Channel)
+	}
 	if token(o.Stream) != o.Stream {
 		return nil, fmt.Errorf("stream name %q: use letters, digits, '-' and '_' only", o.Stream)
 	}
@@ -441,13 +445,25 @@ func (r *Relay) ensureStream(ctx context.Context, js jetstream.JetStream) (jetst
 		MaxBytes:    r.o.MaxBytes,
 		Replicas:    r.o.Replicas,
 		Discard:     jetstream.DiscardOld,
-		Duplicates:  2 * time.Minute,
+		// NATS refuses a duplicates window longer than the stream keeps
+		// messages.
+		Duplicates: min(2*time.Minute, r.o.MaxAge),
 	})
 	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return js.Stream(ctx, r.o.Stream) // another hookscope created it first
 	}
+	var api *jetstream.APIError
+	if errors.As(err, &api) && api.ErrorCode == errSubjectsOverlap {
+		if other, oerr := js.StreamNameBySubject(ctx, "hookscope.>"); oerr == nil && other != "" {
+			return nil, fmt.Errorf("the stream %s already holds hookscope's subjects on this server: pass --stream %s (teams on one server share a stream and keep apart by --channel)", other, other)
+		}
+	}
 	return s, err
 }
+
+// errSubjectsOverlap is JetStream's code for a stream whose subjects
+// another stream already holds.
+const errSubjectsOverlap jetstream.ErrorCode = 10065
 
 // Mask hides passwords and tokens in NATS URLs (comma-separated).
 func Mask(urls string) string {

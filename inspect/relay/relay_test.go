@@ -460,6 +460,22 @@ func TestCreatedStreamHasTheLimitsAsked(t *testing.T) {
 		t.Errorf("created stream: %+v", cfg)
 	}
 
+	// A second stream name on a server that has one: NATS refuses the
+	// overlap, and the state names the stream to use.
+	stOther := openStore(t)
+	capture(t, stOther, 4)
+	busOther := &inspect.Bus{}
+	other := busOther.Subscribe()
+	run(t, Options{URL: srv.ClientURL(), Stream: "OTHER", Publish: true, Instance: "p4", Store: stOther, Bus: busOther})
+	waitFor(t, "the stream to use", func() bool {
+		for _, e := range other.Drain() {
+			if e.Type == inspect.Team && e.Team.State == "error" && strings.Contains(e.Team.Detail, "pass --stream LIMITS") {
+				return true
+			}
+		}
+		return false
+	})
+
 	st2 := openStore(t)
 	capture(t, st2, 2)
 	bus := &inspect.Bus{}
@@ -590,5 +606,23 @@ func TestTooLargeToPublishDoesNotBlockTheRest(t *testing.T) {
 	})
 	if r.State().TooLarge != 2 {
 		t.Errorf("state %+v", r.State())
+	}
+}
+
+// TestShortLivedStream: a stream kept for less than the 2 minutes a
+// duplicate is remembered is made with a window that fits, rather than
+// NATS refusing it and every capture waiting forever.
+func TestShortLivedStream(t *testing.T) {
+	srv := natsServer(t, t.TempDir(), 0)
+	st := openStore(t)
+	capture(t, st, 1)
+	run(t, Options{URL: srv.ClientURL(), Stream: "SHORT", MaxAge: 90 * time.Second, Publish: true, Instance: "p", Store: st})
+	published(t, st)
+	s, err := client(t, srv).Stream(context.Background(), "SHORT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := s.CachedInfo().Config; cfg.MaxAge != 90*time.Second || cfg.Duplicates != 90*time.Second {
+		t.Errorf("stream config %+v", cfg)
 	}
 }
