@@ -71,6 +71,9 @@ func (r *Relay) publishLoop(ctx context.Context, nc *nats.Conn, js jetstream.Jet
 func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, error) {
 	rows, err := r.o.Store.Due(ctx, time.Now().Add(time.Hour), publishWindow, inspect.SinkPublish)
 	if err != nil || len(rows) == 0 {
+		if err == nil {
+			r.published(nil) // nothing waits: nothing is failing
+		}
 		return 0, err
 	}
 	type sent struct {
@@ -162,9 +165,7 @@ func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, 
 	// Should this fail, the rows go again and the stream drops them by
 	// Nats-Msg-Id.
 	r.o.Store.FinishDeliveries(context.WithoutCancel(ctx), fin)
-	if firstErr != nil {
-		r.unreachable(firstErr)
-	}
+	r.published(firstErr)
 	return len(done), firstErr
 }
 

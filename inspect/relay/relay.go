@@ -79,8 +79,9 @@ type Relay struct {
 	wake chan struct{}
 
 	hotMu    sync.Mutex
-	hot      map[string]*inspect.Record // committed, not yet published
+	hot      map[string]hotRec // committed, not yet published
 	hotBytes int
+	hotSwept time.Time
 
 	mu       sync.Mutex
 	state    inspect.TeamState
@@ -88,6 +89,9 @@ type Relay struct {
 	setupErr string             // connected, but NATS refused the stream or consumer
 	cons     jetstream.Consumer // the subscription's, while it runs
 	tooLarge int                // captures given up as too large to publish
+	ready    bool               // the stream (and consumer) were found or made
+	pubErr   string             // the last publish failed while connected
+	nc       *nats.Conn         // set once Run has connected
 	changed  chan struct{}
 }
 
@@ -169,46 +173,72 @@ func (r *Relay) Info() Info {
 // no password is ever written to the store.
 func (r *Relay) Target() string { return Mask(r.o.URL) }
 
-// Committed says rec, owed a publish, is committed. The relay keeps a
-// small one in memory until it is published, so the publish needs no read
-// of the store; anything not kept is read from the store as usual.
+// Committed says rec, owed a publish, is committed. While NATS takes
+// publishes, the relay keeps a small one in memory until it is published,
+// so the publish needs no read of the store; anything not kept is read
+// from the store as usual.
 func (r *Relay) Committed(rec *inspect.Record) {
-	if r.o.Publish && len(rec.Body) <= hotBody {
+	if r.o.Publish && len(rec.Body) <= hotBody && r.flowing() {
+		now := time.Now()
 		r.hotMu.Lock()
+		if now.Sub(r.hotSwept) > hotAge {
+			// Rows the loop read from the store before their Committed
+			// came, or deleted before their turn: never asked for again.
+			for id, h := range r.hot {
+				if now.Sub(h.at) > hotAge {
+					delete(r.hot, id)
+					r.hotBytes -= len(h.rec.Body)
+				}
+			}
+			r.hotSwept = now
+		}
 		if len(r.hot) >= hotRows || r.hotBytes+len(rec.Body) > hotBytes {
-			// Full: NATS is away, or these rows were deleted before
-			// their turn. Start over rather than keep stale ones.
 			clear(r.hot)
 			r.hotBytes = 0
 		}
 		if r.hot == nil {
-			r.hot = make(map[string]*inspect.Record)
+			r.hot = make(map[string]hotRec)
 		}
-		r.hot[rec.ID] = rec
+		r.hot[rec.ID] = hotRec{rec, now}
 		r.hotBytes += len(rec.Body)
 		r.hotMu.Unlock()
 	}
 	r.Wake()
 }
 
+type hotRec struct {
+	rec *inspect.Record
+	at  time.Time
+}
+
 // What Committed keeps: bodies of webhook size, four publish windows'
-// worth, at most 4 MiB of bodies.
+// worth, at most 1 MiB of bodies, for at most hotAge.
 const (
 	hotBody  = 64 << 10
 	hotRows  = 4 * publishWindow
-	hotBytes = 4 << 20
+	hotBytes = 1 << 20
+	hotAge   = 10 * time.Second
 )
+
+// flowing reports that publishes go out: connected, set up, the last one
+// acknowledged. Otherwise captures wait in the outbox, not in memory.
+func (r *Relay) flowing() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ready && r.pubErr == "" && r.nc != nil && r.nc.IsConnected()
+}
 
 // committed takes the record Committed kept for id, nil when none.
 func (r *Relay) committed(id string) *inspect.Record {
 	r.hotMu.Lock()
 	defer r.hotMu.Unlock()
-	rec := r.hot[id]
-	if rec != nil {
-		delete(r.hot, id)
-		r.hotBytes -= len(rec.Body)
+	h, ok := r.hot[id]
+	if !ok {
+		return nil
 	}
-	return rec
+	delete(r.hot, id)
+	r.hotBytes -= len(h.rec.Body)
+	return h.rec
 }
 
 // Wake says publish rows were added.
@@ -233,6 +263,10 @@ func (r *Relay) Run(ctx context.Context) error {
 		nats.Name("hookscope " + r.o.Instance),
 		nats.MaxReconnects(-1),
 		nats.RetryOnFailedConnect(true),
+		// A server that stops answering (frozen, a dead link) is noticed
+		// in seconds rather than the client's default minutes.
+		nats.PingInterval(5 * time.Second),
+		nats.MaxPingsOutstanding(3),
 		nats.CustomReconnectDelay(func(attempts int) time.Duration {
 			return min(100*time.Millisecond<<min(attempts, 5), 2*time.Second)
 		}),
@@ -252,6 +286,9 @@ func (r *Relay) Run(ctx context.Context) error {
 		return fmt.Errorf("cannot connect to NATS at %s: %s", Mask(r.o.URL), r.scrub(err))
 	}
 	defer nc.Close()
+	r.mu.Lock()
+	r.nc = nc
+	r.mu.Unlock()
 	if nc.IsConnected() {
 		r.connected()
 	} else {
@@ -285,6 +322,9 @@ func (r *Relay) refused(err error) {
 	r.setupErr = ""
 	if err != nil {
 		r.setupErr = r.scrub(err)
+	} else if !r.ready {
+		r.ready = true
+		defer r.poke()
 	}
 	changed := old != r.setupErr
 	r.mu.Unlock()
@@ -295,7 +335,7 @@ func (r *Relay) refused(err error) {
 
 func (r *Relay) connected() {
 	r.mu.Lock()
-	r.lastErr = ""
+	r.lastErr, r.pubErr = "", ""
 	r.mu.Unlock()
 	r.poke()
 	r.Wake()
@@ -304,9 +344,10 @@ func (r *Relay) connected() {
 func (r *Relay) unreachable(err error) {
 	if err != nil {
 		r.mu.Lock()
-		// "no servers available" only repeats that the dial failed: keep
-		// the dial's own reason.
-		if r.lastErr == "" || !errors.Is(err, nats.ErrNoServers) {
+		// "no servers available" only repeats that the dial failed, and
+		// "outbound buffer limit exceeded" that a publish found no
+		// connection: keep the dial's own reason.
+		if r.lastErr == "" || !errors.Is(err, nats.ErrNoServers) && !errors.Is(err, nats.ErrReconnectBufExceeded) {
 			r.lastErr = r.scrub(err)
 		}
 		r.mu.Unlock()
@@ -347,18 +388,17 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var last inspect.TeamState
+	var lastNews time.Time
+	var lagging int // consecutive readings with messages outstanding
 	first := true
 	for {
 		st := inspect.TeamState{Role: r.role(), State: "connected"}
 		r.mu.Lock()
-		setupErr := r.setupErr
+		setupErr, ready, pubErr := r.setupErr, r.ready, r.pubErr
 		st.TooLarge = r.tooLarge
 		r.mu.Unlock()
-		if nc.IsConnected() && setupErr != "" {
-			st.State = "error"
-			st.Detail = fmt.Sprintf("NATS at %s refused the team stream %s: %s; retrying", Mask(r.o.URL), r.o.Stream, setupErr)
-		}
-		if !nc.IsConnected() {
+		switch {
+		case !nc.IsConnected():
 			st.State = "unreachable"
 			r.mu.Lock()
 			why := r.lastErr
@@ -367,30 +407,51 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 				why = "no answer"
 			}
 			st.Detail = fmt.Sprintf("cannot reach NATS at %s (%s); retrying", Mask(r.o.URL), why)
+		case setupErr != "":
+			st.State = "error"
+			st.Detail = fmt.Sprintf("NATS at %s refused the team stream %s: %s; retrying", Mask(r.o.URL), r.o.Stream, setupErr)
+		case pubErr != "":
+			st.State = "error"
+			st.Detail = fmt.Sprintf("NATS at %s does not acknowledge publishes (%s); retrying", Mask(r.o.URL), pubErr)
+		case !ready:
+			st.State = "connecting" // connected, the stream not yet found or made
 		}
 		if r.o.Publish {
 			if n, err := r.o.Store.Pending(ctx, inspect.SinkPublish); err == nil {
 				st.Pending = n
 			}
 		}
-		if st.State == "connected" {
-			st.Behind = r.behind(ctx, last.Behind)
+		if st.State == "connected" && r.o.Subscribe {
+			// A subscriber keeping up holds a few messages while it stores
+			// them: only a count that lasts, or more than it ever holds at
+			// once, is being behind.
+			n := r.behind(ctx, last.Behind)
+			if n > 0 {
+				lagging++
+			} else {
+				lagging = 0
+			}
+			if n >= storing || lagging >= lagSeconds {
+				st.Behind = n
+			}
 		}
 		r.mu.Lock()
 		r.state = st
 		r.mu.Unlock()
-		// Connected, the backlog is only news when it empties: a count
-		// per second under load would drown the lines people read.
+		// Connected, counts are news when they start or empty, and at most
+		// every few seconds between: a count per second under load would
+		// drown the lines people read.
 		news := first || st.State != last.State || (st.State == "error" && st.Detail != last.Detail) ||
 			(st.State != "connected" && st.Pending != last.Pending) ||
 			(st.Pending == 0) != (last.Pending == 0) || (st.Behind == 0) != (last.Behind == 0) ||
-			st.TooLarge != last.TooLarge
+			st.TooLarge != last.TooLarge ||
+			(st.Pending != last.Pending || st.Behind != last.Behind) && time.Since(lastNews) >= countEvery
 		if news && r.o.Bus != nil {
 			s := st
 			r.o.Bus.Publish(inspect.Event{Type: inspect.Team, Team: &s})
 		}
 		if news {
-			last, first = st, false
+			last, first, lastNews = st, false, time.Now()
 		}
 		select {
 		case <-ctx.Done():
@@ -398,6 +459,30 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 		case <-tick.C:
 		case <-r.changed:
 		}
+	}
+}
+
+// lagSeconds is how long messages must stay outstanding before a
+// subscriber says it is behind; countEvery is how often a changing count
+// is news.
+const (
+	lagSeconds = 5
+	countEvery = 5 * time.Second
+)
+
+// published records how the last publish went: an error while connected
+// is the relay's state until a publish succeeds.
+func (r *Relay) published(err error) {
+	why := ""
+	if err != nil {
+		why = r.scrub(err)
+	}
+	r.mu.Lock()
+	changed := r.pubErr != why
+	r.pubErr = why
+	r.mu.Unlock()
+	if changed {
+		r.poke()
 	}
 }
 

@@ -416,17 +416,23 @@ func TestRefusedStreamIsSaid(t *testing.T) {
 }
 
 // TestCommittedIsBounded: what the relay keeps in memory for its next
-// publishes has a ceiling however many captures wait for NATS, and large
-// bodies are read from the store when their turn comes.
+// publishes has a ceiling however many captures come, large bodies are
+// read from the store when their turn comes, and while NATS is away
+// captures wait in the outbox only.
 func TestCommittedIsBounded(t *testing.T) {
-	r, err := New(Options{URL: "nats://127.0.0.1:1", Publish: true, Store: nil})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := natsServer(t, t.TempDir(), 0)
+	st := openStore(t)
+	capture(t, st, 1)
+	r := run(t, Options{URL: srv.ClientURL(), Publish: true, Instance: "hookscope-p", Store: st})
+	published(t, st)
+	waitFor(t, "publishes to flow", r.flowing)
 	for i := 0; i < 10*hotRows; i++ {
 		r.Committed(&inspect.Record{ID: strconv.Itoa(i), Body: make([]byte, 1000)})
-		if len(r.hot) > hotRows || r.hotBytes > hotBytes {
-			t.Fatalf("after %d captures: %d kept, %d bytes", i+1, len(r.hot), r.hotBytes)
+		r.hotMu.Lock()
+		n, b := len(r.hot), r.hotBytes
+		r.hotMu.Unlock()
+		if n > hotRows || b > hotBytes {
+			t.Fatalf("after %d captures: %d kept, %d bytes", i+1, n, b)
 		}
 	}
 	r.Committed(&inspect.Record{ID: "big", Body: make([]byte, hotBody+1)})
@@ -436,6 +442,15 @@ func TestCommittedIsBounded(t *testing.T) {
 	last := strconv.Itoa(10*hotRows - 1)
 	if rec := r.committed(last); rec == nil || r.committed(last) != nil {
 		t.Error("the newest capture is not kept exactly once")
+	}
+
+	away, err := New(Options{URL: "nats://127.0.0.1:1", Publish: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	away.Committed(&inspect.Record{ID: "x", Body: []byte("{}")})
+	if away.committed("x") != nil {
+		t.Error("a capture was kept in memory with no NATS to publish it to")
 	}
 }
 
@@ -499,6 +514,7 @@ func TestCreatedStreamHasTheLimitsAsked(t *testing.T) {
 // how many of the stream's messages wait for it, and once it has stored
 // them, that it is no longer behind.
 func TestSubscriberSaysHowFarBehind(t *testing.T) {
+	t.Parallel() // waits for the count to last (lagSeconds)
 	srv := natsServer(t, t.TempDir(), 0)
 	pub := openStore(t)
 	for i := 0; i < 30; i++ {
@@ -625,4 +641,32 @@ func TestShortLivedStream(t *testing.T) {
 	if cfg := s.CachedInfo().Config; cfg.MaxAge != 90*time.Second || cfg.Duplicates != 90*time.Second {
 		t.Errorf("stream config %+v", cfg)
 	}
+}
+
+// TestRefusedPublishesAreSaid: connected to a server whose stream refuses
+// what it is sent (full, discarding new messages), the relay says so and
+// keeps the captures waiting, rather than calling itself connected.
+func TestRefusedPublishesAreSaid(t *testing.T) {
+	t.Parallel()
+	srv := natsServer(t, t.TempDir(), 0)
+	if _, err := client(t, srv).CreateStream(context.Background(), jetstream.StreamConfig{Name: "FULL", Subjects: []string{"hookscope.>"},
+		MaxMsgs: 1, Discard: jetstream.DiscardNew}); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t)
+	for i := 0; i < 3; i++ {
+		capture(t, st, i)
+	}
+	bus := &inspect.Bus{}
+	events := bus.Subscribe()
+	run(t, Options{URL: srv.ClientURL(), Stream: "FULL", Publish: true, Instance: "hookscope-p", Store: st, Bus: bus})
+	waitFor(t, "the refusal", func() bool {
+		for _, e := range events.Drain() {
+			if e.Type == inspect.Team && e.Team.State == "error" && e.Team.Pending == 2 &&
+				strings.Contains(e.Team.Detail, "does not acknowledge publishes") {
+				return true
+			}
+		}
+		return false
+	})
 }
