@@ -81,15 +81,3 @@ func residentBytes(pid int) int64 {
 	}
 	return 0
 }
-
-// remount changes a tmpfs that mountTmpfs mounted to read-only or back.
-func remount(t *testing.T, dir string, readOnly bool) {
-	t.Helper()
-	flags := uintptr(syscall.MS_REMOUNT)
-	if readOnly {
-		flags |= syscall.MS_RDONLY
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", flags, ""); err != nil {
-		t.Fatalf("remount %s (read-only %v): %v", dir, readOnly, err)
-	}
-}

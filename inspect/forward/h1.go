@@ -74,9 +74,6 @@ var errHeaderTooLarge = fmt.Errorf("the handler's answer headers (1xx answers in
 // line is one header line as it goes out.
 type line struct{ name, value string }
 
-// errAnswerTooLarge marks an answer cut at maxRelayedResponse.
-var errAnswerTooLarge = errors.New("the handler's answer is larger than hookscope relays")
-
 func newH1(dialTimeout time.Duration, skipVerify bool) *h1 {
 	return &h1{
 		dialer:    net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second},
