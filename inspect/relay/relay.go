@@ -389,7 +389,7 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 	defer tick.Stop()
 	var last inspect.TeamState
 	var lastNews time.Time
-	var lagging int // consecutive readings with messages outstanding
+	var lagging, waiting int // consecutive readings with messages outstanding, captures unpublished
 	first := true
 	for {
 		st := inspect.TeamState{Role: r.role(), State: "connected"}
@@ -418,7 +418,17 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 		}
 		if r.o.Publish {
 			if n, err := r.o.Store.Pending(ctx, inspect.SinkPublish); err == nil {
-				st.Pending = n
+				// Publishing as they come, a few always wait for their
+				// PubAck: while connected, only a backlog that lasts, or
+				// more than one window, is waiting.
+				if n > 0 {
+					waiting++
+				} else {
+					waiting = 0
+				}
+				if st.State != "connected" || n >= publishWindow || waiting >= lagSeconds {
+					st.Pending = n
+				}
 			}
 		}
 		if st.State == "connected" && r.o.Subscribe {
@@ -438,11 +448,10 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 		r.mu.Lock()
 		r.state = st
 		r.mu.Unlock()
-		// Connected, counts are news when they start or empty, and at most
-		// every few seconds between: a count per second under load would
-		// drown the lines people read.
+		// Counts are news when they start or empty, and at most every few
+		// seconds between: a count per second under load or through an
+		// outage would drown the lines people read.
 		news := first || st.State != last.State || (st.State == "error" && st.Detail != last.Detail) ||
-			(st.State != "connected" && st.Pending != last.Pending) ||
 			(st.Pending == 0) != (last.Pending == 0) || (st.Behind == 0) != (last.Behind == 0) ||
 			st.TooLarge != last.TooLarge ||
 			(st.Pending != last.Pending || st.Behind != last.Behind) && time.Since(lastNews) >= countEvery
@@ -462,9 +471,9 @@ func (r *Relay) report(ctx context.Context, nc *nats.Conn) {
 	}
 }
 
-// lagSeconds is how long messages must stay outstanding before a
-// subscriber says it is behind; countEvery is how often a changing count
-// is news.
+// lagSeconds is how long a count must last, while connected, before a
+// subscriber says it is behind or a publisher that captures wait;
+// countEvery is how often a changing count is news.
 const (
 	lagSeconds = 5
 	countEvery = 5 * time.Second
@@ -473,6 +482,10 @@ const (
 // published records how the last publish went: an error while connected
 // is the relay's state until a publish succeeds.
 func (r *Relay) published(err error) {
+	if errors.Is(err, nats.ErrDisconnected) || errors.Is(err, nats.ErrReconnectBufExceeded) ||
+		errors.Is(err, nats.ErrConnectionClosed) {
+		return // the connection's state, which says it already
+	}
 	why := ""
 	if err != nil {
 		why = r.scrub(err)
