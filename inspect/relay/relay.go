@@ -224,8 +224,9 @@ const (
 // acknowledged. Otherwise captures wait in the outbox, not in memory.
 func (r *Relay) flowing() bool {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.ready && r.pubErr == "" && r.nc != nil && r.nc.IsConnected()
+	ok, nc := r.ready && r.pubErr == "", r.nc
+	r.mu.Unlock()
+	return ok && nc != nil && nc.IsConnected() // nc's own lock, not under r.mu
 }
 
 // committed takes the record Committed kept for id, nil when none.
