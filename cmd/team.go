@@ -36,7 +36,7 @@ type teamFlags struct {
 func addTeamFlags(fs *pflag.FlagSet, t *teamFlags) {
 	fs.StringVar(&t.publish, "publish", "", "publish every capture to the team's NATS JetStream (nats://host:4222; config key publish)")
 	fs.StringVar(&t.subscribe, "subscribe", "", "store (and forward) the team's captures from NATS JetStream (nats://host:4222; config key subscribe)")
-	fs.StringVar(&t.consumer, "consumer", "", "durable consumer name for --subscribe (default: from your user and host name)")
+	fs.StringVar(&t.consumer, "consumer", "", "durable consumer name for --subscribe (default: from your user and host names and the store, so each store gets every webhook)")
 	fs.StringVar(&t.channel, "channel", relay.DefaultChannel, "team relay channel: subjects are hookscope.<channel>.<event>")
 	fs.StringVar(&t.stream, "stream", relay.DefaultStream, "JetStream stream (created on subjects hookscope.> if missing; an existing one is used as it is)")
 	fs.DurationVar(&t.maxAge, "stream-max-age", relay.DefaultMaxAge, "how long a stream hookscope creates keeps messages")
