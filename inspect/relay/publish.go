@@ -77,9 +77,9 @@ func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, 
 		return 0, err
 	}
 	type sent struct {
-		row  inspect.Delivery
-		size int
-		fut  jetstream.PubAckFuture
+		row inspect.Delivery
+		msg *nats.Msg
+		fut jetstream.PubAckFuture
 	}
 	var out []sent
 	var firstErr error
@@ -113,7 +113,7 @@ func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, 
 			firstErr = err
 			break
 		}
-		out = append(out, sent{row, msgSize(m), fut})
+		out = append(out, sent{row, m, fut})
 	}
 	var done []inspect.Delivery
 	for _, s := range out {
@@ -126,7 +126,7 @@ func (r *Relay) publishBatch(ctx context.Context, js jetstream.JetStream) (int, 
 		}
 		if errors.Is(err, jetstream.ErrStreamMessageExceedsMaximum) {
 			refused = append(refused, refusal{s.row, fmt.Sprintf("not published: the stream %s refuses a message of %s (its max_msg_size)",
-				r.o.Stream, payload.HumanSize(int64(s.size))), true})
+				r.o.Stream, payload.HumanSize(int64(msgSize(s.msg)))), true})
 			continue
 		}
 		if err != nil {
