@@ -174,24 +174,17 @@ func run(total, conns, latN int, counts []int) error {
 		if err != nil {
 			return err
 		}
-		var sub []*node
-		for j := 0; j < subs; j++ {
-			s, err := start(filepath.Join(dir, channel, fmt.Sprint("sub", j)), &relay.Options{URL: natsURL, Subscribe: true,
-				Stream: stream, Channel: channel, Consumer: fmt.Sprint("dev", i, "_", j)}, false)
-			if err != nil {
-				return err
-			}
-			sub = append(sub, s)
+		sub, err := subscribers(filepath.Join(dir, channel), natsURL, stream, channel, fmt.Sprint("dev", i), subs)
+		if err != nil {
+			return err
 		}
 		t0, cpu0 := time.Now(), cpuTime()
 		if _, err := load(client, pub.url, channel, total, conns); err != nil {
 			return err
 		}
 		captured := time.Since(t0)
-		for _, s := range sub {
-			if err := waitCount(s, total, 2*time.Minute); err != nil {
-				return err
-			}
+		if err := waitAll(sub, total); err != nil {
+			return err
 		}
 		el, cpu := time.Since(t0), cpuTime()-cpu0
 		rate := float64(total) / el.Seconds()
@@ -244,20 +237,13 @@ func stages(dir, natsURL string, client *http.Client, total, conns int, localRat
 	fmt.Printf("publisher alone: capture→PubAck         %8.0f webhooks/s (%.2f × local), %s CPU per webhook\n",
 		pubRate, pubRate/localRate, perHook(cpu, total))
 	for i, subs := range counts {
-		var sub []*node
 		t0, cpu0 := time.Now(), cpuTime()
-		for j := 0; j < subs; j++ {
-			s, err := start(filepath.Join(dir, channel, fmt.Sprint("sub", i, "_", j)), &relay.Options{URL: natsURL, Subscribe: true,
-				Stream: stream, Channel: channel, Consumer: fmt.Sprint("late", i, "_", j)}, false)
-			if err != nil {
-				return err
-			}
-			sub = append(sub, s)
+		sub, err := subscribers(filepath.Join(dir, channel, fmt.Sprint("late", i)), natsURL, stream, channel, fmt.Sprint("late", i), subs)
+		if err != nil {
+			return err
 		}
-		for _, s := range sub {
-			if err := waitCount(s, total, 2*time.Minute); err != nil {
-				return err
-			}
+		if err := waitAll(sub, total); err != nil {
+			return err
 		}
 		el, cpu := time.Since(t0), cpuTime()-cpu0
 		rate := float64(total) / el.Seconds()
@@ -335,6 +321,31 @@ func post(client *http.Client, url, prefix string, i int) (string, error) {
 	var r struct{ ID string }
 	json.Unmarshal(b, &r)
 	return r.ID, nil
+}
+
+// subscribers starts n subscribing sessions, each with its own store
+// under dir and its own durable consumer named prefix_j.
+func subscribers(dir, natsURL, stream, channel, prefix string, n int) ([]*node, error) {
+	var out []*node
+	for j := 0; j < n; j++ {
+		s, err := start(filepath.Join(dir, fmt.Sprint("sub", j)), &relay.Options{URL: natsURL, Subscribe: true,
+			Stream: stream, Channel: channel, Consumer: fmt.Sprint(prefix, "_", j)}, false)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// waitAll waits until every subscriber has committed want webhooks.
+func waitAll(subs []*node, want int) error {
+	for _, s := range subs {
+		if err := waitCount(s, want, 2*time.Minute); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // waitCount waits until the subscriber has committed want webhooks. It
